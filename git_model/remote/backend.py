@@ -1,0 +1,45 @@
+"""The contract every remote store backend fulfils (filesystem path, S3, ...).
+
+A backend is a flat key → immutable object store. Keys are '/'-separated relative names such
+as ``packs/<id>.pack``. Objects are written once and never modified; an upload is atomic: a
+reader sees the whole object or none of it. Errors are classified by behaviour with the
+classes in ``git_model.errors``: ``RemoteNotFound`` (no such key), ``RemotePermanentError``
+(refused; retrying will not help) and ``RemoteTransientError`` (may pass; callers retry).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Iterator, Protocol
+
+
+class Backend(Protocol):
+    """A remote object store. Implementations must be safe to call from several threads."""
+
+    url: str
+
+    def exists(self, key: str) -> bool:
+        """True when ``key`` is fully stored."""
+
+    def size(self, key: str) -> int:
+        """Size in bytes of ``key``; raises RemoteNotFound."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key that starts with ``prefix`` (order unspecified)."""
+
+    def upload(self, key: str, source: Path) -> None:
+        """Store the file ``source`` under ``key`` atomically; overwriting an existing key
+        with identical content is allowed (idempotent retries)."""
+
+    def upload_bytes(self, key: str, data: bytes) -> None:
+        """Store small ``data`` (manifests, indexes) under ``key`` atomically."""
+
+    def download(self, key: str, dest: BinaryIO) -> int:
+        """Stream the object into ``dest`` (not loading it whole); returns bytes written.
+        Raises RemoteNotFound."""
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of ``key`` from ``offset`` (for pack tables and single chunks)."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
