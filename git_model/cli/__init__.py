@@ -1,0 +1,51 @@
+"""The `git-model` command line: the root group builds one context object for every command.
+
+This is the only place where exceptions become exit codes and one-line stderr messages.
+Heavy imports stay inside the command functions so that start-up stays fast (Git may start
+the one-shot filters once per file).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from git_model.cli.context import AppContext
+from git_model.errors import GitModelError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="git-model")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Version ML model files in Git: chunked, deduplicated, model-aware."""
+    ctx.obj = AppContext()
+
+
+def _register() -> None:
+    from git_model.cli import filter_cmds, fsck, install, track
+
+    for module in (install, track, filter_cmds, fsck):
+        module.register(cli)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="git-model", standalone_mode=False)
+    except GitModelError as err:
+        click.echo(f"git-model: {err}", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("git-model: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except BrokenPipeError:
+        sys.exit(141)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,73 @@
+"""`git model install` / `uninstall`."""
+
+from __future__ import annotations
+
+import click
+
+from git_model.cli.context import AppContext
+from git_model.errors import NotARepositoryError, UsageError
+
+
+def _scope(local: bool, global_: bool, system: bool) -> str:
+    chosen = [name for name, on in (("local", local), ("global", global_), ("system", system)) if on]
+    if len(chosen) > 1:
+        raise UsageError("install: choose one of --local, --global, --system")
+    return chosen[0] if chosen else "global"
+
+
+def _repo_or_none(app: AppContext):
+    try:
+        return app.repo
+    except NotARepositoryError:
+        return None
+
+
+@click.command("install")
+@click.option("--local", is_flag=True, help="Configure only the current repository.")
+@click.option("--global", "global_", is_flag=True, help="Configure for the user (default).")
+@click.option("--system", is_flag=True, help="Configure for every user of this machine.")
+@click.option("--skip-smudge", is_flag=True, help="Leave pointers in the working tree on checkout.")
+@click.pass_obj
+def install(app: AppContext, local: bool, global_: bool, system: bool, skip_smudge: bool) -> None:
+    """Configure Git to use git-model's filters (and set up the current repository)."""
+    from git_model.hooks import install_hooks
+    from git_model.install import install_config
+
+    scope = _scope(local, global_, system)
+    repo = _repo_or_none(app)
+    if scope == "local" and repo is None:
+        raise NotARepositoryError("install --local: not inside a git repository")
+    cwd = repo.worktree or repo.git_dir if repo else None
+    install_config(scope, cwd, skip_smudge=skip_smudge)
+    click.echo(f"git-model: filters configured ({scope})", err=True)
+    if repo is not None:
+        repo.model_dir.mkdir(parents=True, exist_ok=True)
+        for line in install_hooks(repo):
+            click.echo(f"git-model: {line}", err=True)
+
+
+@click.command("uninstall")
+@click.option("--local", is_flag=True)
+@click.option("--global", "global_", is_flag=True)
+@click.option("--system", is_flag=True)
+@click.pass_obj
+def uninstall(app: AppContext, local: bool, global_: bool, system: bool) -> None:
+    """Remove git-model's filter configuration and the hooks it installed (the store stays)."""
+    from git_model.hooks import uninstall_hooks
+    from git_model.install import uninstall_config
+
+    scope = _scope(local, global_, system)
+    repo = _repo_or_none(app)
+    if scope == "local" and repo is None:
+        raise NotARepositoryError("uninstall --local: not inside a git repository")
+    cwd = repo.worktree or repo.git_dir if repo else None
+    uninstall_config(scope, cwd)
+    click.echo(f"git-model: filters removed ({scope})", err=True)
+    if repo is not None:
+        for line in uninstall_hooks(repo):
+            click.echo(f"git-model: {line}", err=True)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(install)
+    group.add_command(uninstall)

@@ -1,0 +1,1 @@
+"""The local side store: packs of chunks, their index and per-file manifests."""

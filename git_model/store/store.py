@@ -1,0 +1,206 @@
+"""`LocalStore`: the chunked, deduplicated side store under ``<git-common-dir>/model``.
+
+Contracts:
+- `add(stream)` reads the stream once, stores the chunks the store lacks, and returns the
+  pointer only after the chunks (sealed packs, indexes) and then the manifest are durable.
+  A failure removes its temp files; nothing half-written is ever visible.
+- `read(pointer)` yields the file's bytes chunk by chunk, each chunk verified against its id;
+  the whole file's sha256 is checked after the last chunk (CorruptObjectError when it fails).
+- Stored objects are immutable: an existing pack, index or manifest is never rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import xxhash
+
+from git_model.errors import CorruptObjectError, FormatError, MissingObjectError
+from git_model.pointer import Pointer
+from git_model.store import manifest as manifest_mod
+from git_model.store.chunker import chunks
+from git_model.store.codec import Codec
+from git_model.store.index import ChunkIndex, Location, write_idx
+from git_model.store.pack import TARGET_PACK_SIZE, PackEntry, PackWriter
+
+
+def chunk_id(data: bytes | memoryview) -> bytes:
+    return xxhash.xxh3_128_digest(data)
+
+
+class HashingReader:
+    """Wraps a binary stream, computing sha256 and size of everything read through it."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readinto(self, buffer: memoryview) -> int:
+        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        if n:
+            self.sha256.update(buffer[:n])
+            self.size += n
+        return n or 0
+
+
+@dataclass(frozen=True)
+class AddResult:
+    pointer: Pointer
+    new_chunks: int
+    new_bytes: int  # bytes this add wrote into packs (after compression)
+    total_chunks: int
+
+
+class LocalStore:
+    """One repository's side store. Cheap to construct; the index loads on first use."""
+
+    def __init__(self, root: Path, compression: str = "auto") -> None:
+        self.root = root
+        self.pack_dir = root / "packs"
+        self.manifest_dir = root / "manifests"
+        self.compression = compression
+        self._index: ChunkIndex | None = None
+        self._codec = Codec(compression)
+        self._pack_fds: dict[str, int] = {}
+
+    # -- index -------------------------------------------------------------------------
+    @property
+    def index(self) -> ChunkIndex:
+        if self._index is None:
+            self._index = ChunkIndex.load(self.pack_dir)
+        return self._index
+
+    def reload(self) -> None:
+        """Forget cached state (another process may have added packs)."""
+        self.close()
+        self._index = None
+
+    def close(self) -> None:
+        for fd in self._pack_fds.values():
+            os.close(fd)
+        self._pack_fds.clear()
+
+    # -- writing -----------------------------------------------------------------------
+    def seal_pack(self, writer: PackWriter) -> str:
+        """Make a pack durable, then its index, then make it visible to lookups."""
+        pack_id, entries = writer.seal()
+        write_idx(self.pack_dir / f"{pack_id}.idx", entries)
+        self.index.add_pack(pack_id, entries)
+        return pack_id
+
+    def add(self, stream: BinaryIO) -> AddResult:
+        """Chunk, deduplicate and store ``stream``; return its pointer once durable."""
+        reader = HashingReader(stream)
+        index = self.index
+        manifest = manifest_mod.ManifestWriter(self.manifest_dir)
+        pack: PackWriter | None = None
+        pending: dict[bytes, PackEntry] = {}
+        new_chunks = new_bytes = total = 0
+        try:
+            for data in chunks(reader):  # type: ignore[arg-type]
+                cid = chunk_id(data)
+                manifest.add(cid, len(data))
+                total += 1
+                if cid in pending or cid in index:
+                    continue
+                if pack is None:
+                    pack = PackWriter(self.pack_dir)
+                codec, stored = self._codec.encode(data)
+                pending[cid] = pack.add(cid, codec, stored, len(data))
+                new_chunks += 1
+                new_bytes += len(stored)
+                if pack.size >= TARGET_PACK_SIZE:
+                    self.seal_pack(pack)
+                    pack, pending = None, {}
+            if pack is not None:
+                self.seal_pack(pack)
+                pack = None
+            pointer = Pointer(reader.sha256.hexdigest(), reader.size)
+            if self.has_manifest(pointer):
+                manifest.abort()
+            else:
+                manifest.commit(reader.size, reader.sha256.digest())
+        except BaseException:
+            manifest.abort()
+            if pack is not None:
+                pack.abort()
+            raise
+        return AddResult(pointer, new_chunks, new_bytes, total)
+
+    # -- reading -----------------------------------------------------------------------
+    def manifest_path(self, pointer: Pointer) -> Path:
+        return manifest_mod.manifest_path(self.manifest_dir, pointer.oid)
+
+    def has_manifest(self, pointer: Pointer) -> bool:
+        return self.manifest_path(pointer).is_file()
+
+    def manifest_entries(self, pointer: Pointer, source: str) -> Iterator[tuple[bytes, int]]:
+        """Verified manifest entries; MissingObjectError / CorruptObjectError name ``source``."""
+        path = self.manifest_path(pointer)
+        try:
+            info = manifest_mod.read_info(path)
+        except FileNotFoundError:
+            raise MissingObjectError(
+                f"{source}: model {pointer.short} is not in the local store; run 'git model fetch' to get it"
+            ) from None
+        except FormatError as err:
+            raise CorruptObjectError(f"{source}: {err}") from None
+        if info.sha256.hex() != pointer.oid or info.size != pointer.size:
+            raise CorruptObjectError(f"{source}: manifest {path} does not describe model {pointer.short}")
+        return manifest_mod.iter_entries(path)
+
+    def missing_chunks(self, pointer: Pointer, source: str) -> list[bytes]:
+        """Chunk ids the pointer needs that no local pack holds (for fetch)."""
+        index = self.index
+        return [cid for cid, _ in self.manifest_entries(pointer, source) if cid not in index]
+
+    def _pack_fd(self, pack_id: str) -> int:
+        fd = self._pack_fds.get(pack_id)
+        if fd is None:
+            fd = os.open(self.pack_dir / f"{pack_id}.pack", os.O_RDONLY)
+            self._pack_fds[pack_id] = fd
+        return fd
+
+    def read_chunk(self, cid: bytes, location: Location, source: str) -> bytes:
+        """One chunk's bytes, decoded and checked against its id."""
+        stored = os.pread(self._pack_fd(location.pack_id), location.stored_len, location.offset)
+        try:
+            data = self._codec.decode(location.codec, stored, location.raw_len)
+        except Exception as err:  # zstd raises its own error types on damaged input
+            raise CorruptObjectError(
+                f"{source}: chunk {cid.hex()} in pack {location.pack_id} cannot be decoded ({err})"
+            ) from None
+        if chunk_id(data) != cid:
+            raise CorruptObjectError(f"{source}: chunk {cid.hex()} in pack {location.pack_id} is corrupt")
+        return data
+
+    def read(self, pointer: Pointer, source: str = "<model>") -> Iterator[bytes]:
+        """Yield the file's bytes; raises before yielding a chunk that fails its check and after
+        the last chunk when the whole-file sha256 or size differs from the pointer."""
+        digest = hashlib.sha256()
+        size = 0
+        index = self.index
+        for cid, raw_len in self.manifest_entries(pointer, source):
+            location = index.lookup(cid)
+            if location is None:
+                raise MissingObjectError(
+                    f"{source}: chunk {cid.hex()} of model {pointer.short} is not in the local store; "
+                    "run 'git model fetch' to get it"
+                )
+            if location.raw_len != raw_len:
+                raise CorruptObjectError(f"{source}: chunk {cid.hex()} length differs between manifest and pack")
+            data = self.read_chunk(cid, location, source)
+            digest.update(data)
+            size += len(data)
+            yield data
+        if size != pointer.size or digest.hexdigest() != pointer.oid:
+            raise CorruptObjectError(f"{source}: rebuilt content does not match sha256 {pointer.short}")
+
+    def write_to(self, pointer: Pointer, out: BinaryIO, source: str = "<model>") -> None:
+        for data in self.read(pointer, source):
+            out.write(data)

@@ -1,0 +1,169 @@
+"""Fixtures for the remote contract suite: every backend kind, working, refused and down.
+
+The S3 side talks real HTTP to a moto S3 server started here on loopback (one per session),
+so request signing, multipart uploads, ranges, streaming and error parsing are exercised the
+way a real S3-protocol server would exercise them; boto3 itself is never patched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from git_model.remote import filesystem
+from git_model.remote.backend import Backend
+from git_model.remote.filesystem import FilesystemBackend
+from git_model.remote.s3 import S3Backend
+
+KINDS = ["filesystem", "s3"]
+S3_PREFIX = "team/models"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """Endpoint URL of a moto S3 server on 127.0.0.1 at a free port."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on stderr
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials, and nothing from the host's AWS config can leak in."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def raw_s3_client(endpoint: str) -> Any:
+    """A plain boto3 client, for setting up and inspecting buckets behind a backend's back."""
+    import boto3
+
+    return boto3.session.Session().client("s3", endpoint_url=endpoint)
+
+
+def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
+    """An S3Backend with test-sized timeouts and no botocore retries."""
+    options: dict[str, Any] = {"connect_timeout": 2.0, "read_timeout": 10.0, "max_attempts": 1}
+    options.update(kwargs)
+    return S3Backend(bucket, S3_PREFIX, endpoint_url=endpoint, **options)
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str, aws_env: None) -> str:
+    """A fresh, empty bucket for one test."""
+    bucket = f"gm-test-{uuid.uuid4().hex[:16]}"
+    raw_s3_client(s3_server).create_bucket(Bucket=bucket)
+    return bucket
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """A working, empty backend of each kind."""
+    if kind == "filesystem":
+        return FilesystemBackend(tmp_path / "remote" / "not-yet-created")
+    endpoint = request.getfixturevalue("s3_server")
+    return s3_backend(endpoint, request.getfixturevalue("s3_bucket"))
+
+
+@pytest.fixture(
+    params=["fs-root-is-a-file", "fs-read-only-dir", "s3-missing-bucket", "s3-wrong-credentials"]
+)
+def refused_backend(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Backend]:
+    """A backend whose store refuses writes for good (misconfiguration, no permission)."""
+    case = request.param
+    if case == "fs-root-is-a-file":
+        (tmp_path / "file").write_bytes(b"not a directory")
+        yield FilesystemBackend(tmp_path / "file")
+    elif case == "fs-read-only-dir":
+        if os.geteuid() == 0:
+            pytest.skip("root ignores directory permissions")
+        root = tmp_path / "ro"
+        root.mkdir(mode=0o555)
+        yield FilesystemBackend(root)
+        root.chmod(0o755)
+    elif case == "s3-missing-bucket":
+        yield s3_backend(request.getfixturevalue("s3_server"), "gm-no-such-bucket")
+    else:
+        from moto.core.authorization import enable_iam_authentication
+
+        endpoint = request.getfixturevalue("s3_server")
+        bucket = request.getfixturevalue("s3_bucket")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG1")
+        with enable_iam_authentication():  # moto now checks keys like AWS does
+            yield s3_backend(endpoint, bucket)
+
+
+class _DeadDiskOs:
+    """Stands in for ``os`` inside the filesystem backend: file calls fail with EIO, as on a
+    dead NFS server; everything else is the real ``os``."""
+
+    FAILING = {"open", "stat", "scandir", "pread", "readv", "write", "unlink", "replace"}
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.FAILING:
+
+            def fail(*args: Any, **kwargs: Any) -> Any:
+                raise OSError(5, "Input/output error")
+
+            return fail
+        return getattr(os, name)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound and released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(params=["fs-io-error", "s3-unreachable-port", "s3-server-stopped"])
+def unavailable_backend(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Backend:
+    """A backend whose store is down for now: every call should be retried later."""
+    case = request.param
+    if case == "fs-io-error":
+        root = tmp_path / "remote"
+        FilesystemBackend(root).upload_bytes("packs/a.pack", b"data")
+        monkeypatch.setattr(filesystem, "os", _DeadDiskOs())
+        return FilesystemBackend(root)
+    request.getfixturevalue("aws_env")
+    if case == "s3-unreachable-port":
+        return s3_backend(f"http://127.0.0.1:{free_port()}", "gm-bucket", connect_timeout=0.5)
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    bucket = f"gm-stopped-{uuid.uuid4().hex[:16]}"
+    raw_s3_client(endpoint).create_bucket(Bucket=bucket)
+    backend = s3_backend(endpoint, bucket, connect_timeout=0.5)
+    backend.upload_bytes("packs/a.pack", b"data")
+    server.stop()
+    return backend
