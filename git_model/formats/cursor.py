@@ -66,7 +66,7 @@ class Cursor:
         self._fill = min(self._fill * 2, MAX_FILL) if sequential else MIN_FILL
         want = max(n, min(self._fill, self.remaining()))
         self._stream.seek(self._pos)
-        data = _read_exact(self._stream, want)
+        data = read_exact(self._stream, want)
         if len(data) < n:
             raise self.error(f"{what} at byte {self._pos} is cut short: the file shrank while read")
         self._buf, self._buf_pos = data, self._pos
@@ -90,8 +90,9 @@ def quote(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes:
-    """Up to ``n`` bytes, looping over short reads (raw streams and pipes return them)."""
+def read_exact(stream: BinaryIO, n: int) -> bytes:
+    """Up to ``n`` bytes from the current position, looping over short reads (raw streams
+    return them); fewer only at end of file."""
     parts = []
     while n > 0:
         part = stream.read(n)

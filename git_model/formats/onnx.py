@@ -45,6 +45,7 @@ class OnnxFormat:
 
     name = "onnx"
     extensions = (".onnx",)
+    magic = False
 
     def sniff(self, head: bytes) -> bool:
         return len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 30 and head[2] == 0x12

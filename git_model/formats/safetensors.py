@@ -34,6 +34,7 @@ class SafetensorsFormat:
 
     name = "safetensors"
     extensions = (".safetensors",)
+    magic = True
 
     def sniff(self, head: bytes) -> bool:
         """A plausible header length followed by the ``{`` that opens the JSON header."""

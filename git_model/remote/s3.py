@@ -7,7 +7,7 @@ endpoint is, in order: the ``endpoint_url`` argument, ``AWS_ENDPOINT_URL_S3``,
 S3-protocol server understands. boto3 is imported only when a client is built, so importing
 this module stays cheap.
 
-botocore retries at most once (``max_attempts=2``) with short timeouts; longer patience is
+botocore tries at most twice (``max_attempts=2``, i.e. one retry) with short timeouts; longer patience is
 ``git_model.remote.retry``'s job, which sees the classified errors below. A PUT is atomic in
 S3, and large files go up as a multipart upload, which also becomes visible only when
 complete. On a missing bucket HEAD answers a bare 404, so ``exists`` is False and ``size``
@@ -49,7 +49,8 @@ class S3Backend:
     """A ``Backend`` over ``s3://bucket/prefix``; safe to use from several threads.
 
     ``client`` replaces the boto3 client built from the other arguments (tests, custom
-    sessions); the timeouts and ``max_attempts`` only shape a client built here.
+    sessions); the timeouts and ``max_attempts`` (all tries, the first included) only shape a
+    client built here.
     """
 
     def __init__(
@@ -191,7 +192,7 @@ def make_client(
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         s3={"addressing_style": "path"} if endpoint else None,
         max_pool_connections=16,
     )

@@ -56,7 +56,19 @@ def raw_s3_client(endpoint: str) -> Any:
     """A plain boto3 client, for setting up and inspecting buckets behind a backend's back."""
     import boto3
 
-    return boto3.session.Session().client("s3", endpoint_url=endpoint)
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="session")
+def s3_admin(s3_server: str) -> Any:
+    """One raw client for the session's server (building clients costs ~0.15 s each)."""
+    return raw_s3_client(s3_server)
 
 
 def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
@@ -67,10 +79,10 @@ def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
 
 
 @pytest.fixture
-def s3_bucket(s3_server: str, aws_env: None) -> str:
+def s3_bucket(s3_admin: Any, aws_env: None) -> str:
     """A fresh, empty bucket for one test."""
     bucket = f"gm-test-{uuid.uuid4().hex[:16]}"
-    raw_s3_client(s3_server).create_bucket(Bucket=bucket)
+    s3_admin.create_bucket(Bucket=bucket)
     return bucket
 
 
