@@ -42,6 +42,14 @@ class ReplayStream:
             return n
         return self._inner.readinto(target)
 
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix:
+            n = len(self._prefix) if size < 0 else min(size, len(self._prefix))
+            part = bytes(self._prefix[:n])
+            self._prefix = self._prefix[n:]
+            return part
+        return self._inner.read(size)
+
 
 def read_up_to(stream: ReadableStream, limit: int) -> bytes:
     """Up to ``limit`` bytes; fewer only at the end of the stream."""
@@ -81,7 +89,9 @@ def parse_smudge_input(head: bytes, path: str) -> Pointer | None:
     return found
 
 
-def smudge_source(store: LocalStore, stream: ReadableStream, path: str) -> Iterator[bytes]:
+def smudge_source(
+    store: LocalStore, stream: ReadableStream, path: str, ensure_local: Callable[[list[Pointer]], object] | None = None
+) -> Iterator[bytes]:
     """The smudged content of ``stream``. The input is consumed entirely before this returns
     (Git does not read our answer until it has written all its input), so a non-pointer input
     is spooled to a temp file rather than echoed while Git is still writing."""
@@ -89,6 +99,8 @@ def smudge_source(store: LocalStore, stream: ReadableStream, path: str) -> Itera
     found = None if skip_smudge() else parse_smudge_input(head, path)
     if found is not None:
         read_up_to(stream, 1)  # a pointer is the whole input; consume the end
+        if ensure_local is not None and not store.has_complete(found):
+            ensure_local([found])
         return store.read(found, path)
     spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)
     spool.write(head)
@@ -98,6 +110,12 @@ def smudge_source(store: LocalStore, stream: ReadableStream, path: str) -> Itera
     return iter(lambda: spool.read(1 << 20), b"")
 
 
-def smudge(store: LocalStore, stream: ReadableStream, out: BinaryIO, path: str) -> None:
-    for block in smudge_source(store, stream, path):
+def smudge(
+    store: LocalStore,
+    stream: ReadableStream,
+    out: BinaryIO,
+    path: str,
+    ensure_local: Callable[[list[Pointer]], object] | None = None,
+) -> None:
+    for block in smudge_source(store, stream, path, ensure_local):
         out.write(block)

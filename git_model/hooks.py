@@ -11,13 +11,14 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from git_model.errors import GitModelError
 from git_model.git.repo import Repo
 from git_model.install import command_prefix
 from git_model.store.atomic import write_atomic
 
 MARKER = "# git-model hook:"
 # Hooks whose behaviour `git model hook NAME` implements; each issue that adds one lists it.
-CLIENT_HOOKS: tuple[str, ...] = ()
+CLIENT_HOOKS: tuple[str, ...] = ("pre-push", "post-checkout", "post-merge")
 SERVER_HOOKS: tuple[str, ...] = ()
 STDIN_HOOKS = {"pre-push", "pre-receive"}
 
@@ -72,6 +73,21 @@ def install_hooks(repo: Repo, hooks: tuple[str, ...] | None = None) -> list[str]
         path.chmod(0o755)
         messages.append(f"{hook} hook installed")
     return messages
+
+
+def ensure_hooks(repo: Repo) -> None:
+    """Install our client hooks where no hook of that name exists (quietly: this runs inside
+    Git's filter process, e.g. during `git clone`, whose post-checkout must then run ours).
+    Never renames or touches an existing hook; `git model install` does the chaining."""
+    if repo.is_bare:
+        return
+    directory = repo.hooks_dir()
+    absent = tuple(h for h in CLIENT_HOOKS if not (directory / h).exists())
+    if absent:
+        try:
+            install_hooks(repo, absent)
+        except GitModelError:
+            pass  # an unwritable hooks dir must not break checkout; `install` reports it
 
 
 def uninstall_hooks(repo: Repo) -> list[str]:

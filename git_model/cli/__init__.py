@@ -24,9 +24,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from git_model.cli import filter_cmds, fsck, install, track
+    from git_model.cli import filter_cmds, fsck, hook, install, sync_cmds, track
 
-    for module in (install, track, filter_cmds, fsck):
+    for module in (install, track, filter_cmds, fsck, sync_cmds, hook):
         module.register(cli)
 
 

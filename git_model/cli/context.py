@@ -1,4 +1,5 @@
-"""The context object every command receives: the repository and its store, located lazily."""
+"""The context object every command receives: the repository, its store and its remote,
+located lazily so that commands that need none of them start fast."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from pathlib import Path
 
 from git_model.errors import ConfigError
 from git_model.git.repo import Repo, find_repo
+from git_model.pointer import Pointer
 from git_model.store.codec import COMPRESSION_MODES
 from git_model.store.store import LocalStore
+
+DEFAULT_DIRECT_CHECKOUT_SIZE = 256 * 1024 * 1024
 
 
 class AppContext:
@@ -17,6 +21,7 @@ class AppContext:
         self.cwd = cwd
         self._repo: Repo | None = None
         self._store: LocalStore | None = None
+        self._remotes: dict[str | None, object] = {}
 
     @property
     def repo(self) -> Repo:
@@ -34,3 +39,30 @@ class AppContext:
                 )
             self._store = LocalStore(self.repo.model_dir, compression=compression)
         return self._store
+
+    def remote(self, name: str | None = None, git_url: str | None = None):  # type: ignore[no-untyped-def]
+        """The RemoteStore of Git remote ``name`` (default: upstream or origin)."""
+        from git_model.sharing import remote_store
+
+        key = git_url or name
+        if key not in self._remotes:
+            self._remotes[key] = remote_store(self.repo, self.store, name, git_url)
+        return self._remotes[key]
+
+    def ensure_local(self, pointers: list[Pointer]) -> object:
+        """Fetch from the default remote whatever ``pointers`` need and the store lacks."""
+        from git_model.remote.transfer import ensure_local
+
+        if all(self.store.has_complete(p) for p in pointers):
+            return None
+        return ensure_local(self.store, self.remote(), pointers)
+
+    @property
+    def direct_checkout_size(self) -> int:
+        """Models larger than this are written to disk by git-model, not through Git's smudge."""
+        raw = self.repo.git("config", "--type=int", "--get", "model.directCheckoutSize", check=False)
+        if raw.returncode == 0:
+            return int(raw.stdout.decode().strip())
+        if raw.returncode != 1:
+            raise ConfigError(f"git config model.directCheckoutSize: {raw.stderr.decode().strip()}")
+        return DEFAULT_DIRECT_CHECKOUT_SIZE

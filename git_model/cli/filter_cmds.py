@@ -16,11 +16,13 @@ from git_model.cli.context import AppContext
 def filter_process(app: AppContext, skip: bool) -> None:
     """Serve Git's long-running filter protocol on stdin/stdout."""
     from git_model.filters import SKIP_SMUDGE_ENV
-    from git_model.git.filter_process import serve
+    from git_model.git.filter_process import FilterServices, serve
+    from git_model.hooks import ensure_hooks
 
     if skip:
         os.environ[SKIP_SMUDGE_ENV] = "1"
-    serve(lambda: app.store)
+    ensure_hooks(app.repo)  # a fresh clone has none: post-checkout must run after this checkout
+    serve(FilterServices(lambda: app.store, app.ensure_local, app.direct_checkout_size))
 
 
 @click.command("clean")
@@ -44,7 +46,7 @@ def smudge(app: AppContext, skip: bool, path: str) -> None:
 
     if skip:
         os.environ[SKIP_SMUDGE_ENV] = "1"
-    smudge_stream(app.store, sys.stdin.buffer, sys.stdout.buffer, path)
+    smudge_stream(app.store, sys.stdin.buffer, sys.stdout.buffer, path, app.ensure_local)
     sys.stdout.buffer.flush()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from git_model.errors import FormatError
 
@@ -37,7 +37,8 @@ class Cursor:
 
     def error(self, cause: str) -> FormatError:
         """A FormatError whose one-line message names the file, then the cause."""
-        return FormatError(f"{self.name}: {cause}".replace("\n", " "))
+        message = f"{self.name}: {cause}"
+        return FormatError(" ".join(message.splitlines()))
 
     def tell(self) -> int:
         return self._pos
@@ -73,7 +74,7 @@ class Cursor:
         self._pos += n
         return data[:n]
 
-    def unpack(self, fmt: str, what: str) -> tuple:
+    def unpack(self, fmt: str, what: str) -> tuple[Any, ...]:
         """``struct.unpack`` of the next ``calcsize(fmt)`` bytes."""
         return struct.unpack(fmt, self.read(struct.calcsize(fmt), what))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -49,7 +49,8 @@ class TensorChange:
 class ModelDiff:
     """What changed between two versions of a model. ``added`` and ``changed`` follow the new
     model's tensor order, ``removed`` the old one's; ``skipped`` names tensors with equal dtype
-    and shape whose data is not in the file (ONNX external data), so could not be compared;
+    and shape whose data is not one raw run in the file (ONNX external data or varint-encoded
+    values: ``TensorInfo.offset`` is None), so they were not compared;
     ``metadata`` maps each key whose value differs to (old, new), None meaning absent."""
 
     old_format: str
@@ -103,14 +104,15 @@ class ModelDiff:
     def format_text(self) -> str:
         """A human summary: a count line, then one line per changed (~), added (+),
         removed (-) and skipped (?) tensor, then changed metadata keys."""
-        lines = [
+        summary = (
             f"{len(self.changed)} changed, {len(self.added)} added, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged ({self.old_format} -> {self.new_format})"
-        ]
+        )
+        lines = [summary]
         lines += [_change_text(c) for c in self.changed]
         lines += [f"+ {t.name}  {t.dtype} {list(t.shape)}" for t in self.added]
         lines += [f"- {t.name}  {t.dtype} {list(t.shape)}" for t in self.removed]
-        lines += [f"? {name}  not compared: data stored outside the file" for name in self.skipped]
+        lines += [f"? {name}  not compared: no raw data in the file" for name in self.skipped]
         lines += [f"metadata {k}: {old!r} -> {new!r}" for k, (old, new) in self.metadata.items()]
         return "\n".join(lines)
 
@@ -160,7 +162,9 @@ def diff_models(
 _Source = tuple[BinaryIO, str]
 
 
-def _compare(old: TensorInfo, old_src: _Source, new: TensorInfo, new_src: _Source) -> TensorChange | str | None:
+def _compare(
+    old: TensorInfo, old_src: _Source, new: TensorInfo, new_src: _Source
+) -> TensorChange | Literal["skipped"] | None:
     """None when equal, "skipped" when the data is not in the files, else the change."""
     if canonical(old.dtype) != canonical(new.dtype):
         return TensorChange(new.name, old, new, "dtype")
@@ -173,6 +177,8 @@ def _compare(old: TensorInfo, old_src: _Source, new: TensorInfo, new_src: _Sourc
     if old.nbytes != new.nbytes:
         return TensorChange(new.name, old, new, "bytes")
     codec = decoder(new.dtype)
+    if codec and new.nbytes % codec.itemsize:
+        codec = None  # not whole elements: compare bytes only
     itemsize = codec.itemsize if codec else 1
     step = min(SLICE_BYTES, SLICE_ELEMENTS * itemsize) if codec else SLICE_BYTES
     stats = _Stats(codec)

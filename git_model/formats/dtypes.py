@@ -74,13 +74,19 @@ class Decoder:
 
 def _view(numpy_type: str) -> Decoder:
     dtype = np.dtype(numpy_type)
-    return Decoder(dtype.itemsize, lambda raw: np.frombuffer(raw, dtype).astype(np.float64))
+
+    def decode(raw: bytes) -> np.ndarray:
+        with np.errstate(invalid="ignore"):  # signalling NaNs warn when widened
+            return np.frombuffer(raw, dtype).astype(np.float64)
+
+    return Decoder(dtype.itemsize, decode)
 
 
 def _bf16(raw: bytes) -> np.ndarray:
     """bfloat16 is the top half of a float32: widen the bits and reinterpret."""
     bits = np.frombuffer(raw, "<u2").astype(np.uint32) << 16
-    return bits.view(np.float32).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        return bits.view(np.float32).astype(np.float64)
 
 
 def _lookup(table: np.ndarray) -> Decoder:

@@ -54,9 +54,9 @@ STRING, ARRAY, UINT32, BOOL, FLOAT32 = 8, 9, 4, 7, 6
 class GgufFormat:
     """The GGUF ``ModelFormat``: detected by its magic."""
 
-    name = "gguf"
-    extensions = (".gguf",)
-    magic = True
+    name: str = "gguf"
+    extensions: tuple[str, ...] = (".gguf",)
+    magic: bool = True
 
     def sniff(self, head: bytes) -> bool:
         return head.startswith(MAGIC)
@@ -123,8 +123,9 @@ def _place(
         if ggml_type not in GGML_TYPES:
             raise cur.error(f"{where} has unknown ggml type {ggml_type}")
         dtype, block, type_size = GGML_TYPES[ggml_type]
-        if extents and extents[0] % block:
-            raise cur.error(f"{where}: row of {extents[0]} is not a multiple of the {dtype} block ({block})")
+        row = extents[0] if extents else 1
+        if row % block:
+            raise cur.error(f"{where}: row of {row} is not a multiple of the {dtype} block ({block})")
         nbytes = math.prod(extents) // block * type_size
         if offset != expected:
             raise cur.error(f"{where} has data offset {offset}, expected {expected}")
@@ -138,7 +139,7 @@ def _place(
 def _alignment(cur: Cursor, vtype: int) -> int:
     if vtype != UINT32:
         raise cur.error("general.alignment is not a uint32")
-    (value,) = cur.unpack("<I", "general.alignment")
+    value: int = cur.unpack("<I", "general.alignment")[0]
     if value == 0 or value & (value - 1):
         raise cur.error(f"general.alignment {value} is not a power of two")
     return value
@@ -148,7 +149,7 @@ def _value(cur: Cursor, vtype: int, key: str) -> str:
     """One value as metadata text; arrays are skipped and summarised."""
     if vtype not in VALUE_TYPES:
         raise cur.error(f"key {quote(key)} has unknown value type {vtype}")
-    type_name, fmt = VALUE_TYPES[vtype]
+    fmt = VALUE_TYPES[vtype][1]
     if vtype == STRING:
         return _string(cur, f"value of {quote(key)}")
     if vtype == ARRAY:

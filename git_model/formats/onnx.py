@@ -43,9 +43,9 @@ class OnnxFormat:
     """The ONNX ``ModelFormat``. ONNX has no magic number: detection is by extension, or a
     protobuf start that ONNX exporters write (``ir_version`` then ``producer_name``)."""
 
-    name = "onnx"
-    extensions = (".onnx",)
-    magic = False
+    name: str = "onnx"
+    extensions: tuple[str, ...] = (".onnx",)
+    magic: bool = False
 
     def sniff(self, head: bytes) -> bool:
         return len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 30 and head[2] == 0x12
@@ -165,11 +165,11 @@ def _tensor_info(cur: Cursor, t: _Tensor, start: int) -> TensorInfo:
         nbytes = int(length) if valid else (logical or 0)
         return TensorInfo(t.name, dtype, shape, None, nbytes)
     num, offset, size = t.first
-    if t.runs == 1 and num:
-        if num == RAW_DATA or dtype in RAW_TYPED_FIELDS.get(num, ()):
-            if bits and bits % 8 == 0 and size != logical:
-                raise cur.error(f"{where} holds {size} data bytes but {dtype} {list(shape)[:8]} needs {logical}")
-            return TensorInfo(t.name, dtype, shape, offset, size)
+    if t.runs == 1 and (num == RAW_DATA or dtype in RAW_TYPED_FIELDS.get(num, ())):
+        if bits and bits % 8 == 0 and size != logical:
+            needs = f"{dtype} {list(shape)[:8]} needs {logical}"
+            raise cur.error(f"{where} holds {size} data bytes but {needs}")
+        return TensorInfo(t.name, dtype, shape, offset, size)
     if not t.runs and count > 0:
         raise cur.error(f"{where} has no data")
     return TensorInfo(t.name, dtype, shape, None, t.stored if logical is None else logical)

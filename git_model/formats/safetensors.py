@@ -32,9 +32,9 @@ DTYPE_BITS = {
 class SafetensorsFormat:
     """The safetensors ``ModelFormat``."""
 
-    name = "safetensors"
-    extensions = (".safetensors",)
-    magic = True
+    name: str = "safetensors"
+    extensions: tuple[str, ...] = (".safetensors",)
+    magic: bool = True
 
     def sniff(self, head: bytes) -> bool:
         """A plausible header length followed by the ``{`` that opens the JSON header."""

@@ -3,35 +3,53 @@
 One process serves every file of a git command. Each file gets its own status, so one bad
 file (a missing object, a corrupt chunk) fails that file and not the whole checkout. stdout
 belongs to Git: messages go to stderr only.
+
+Smudge of a model whose chunks are only on the remote answers ``status=delayed`` when Git
+allows it; at ``list_available_blobs`` every delayed model is fetched in one parallel batch.
+Models larger than the direct-checkout threshold are left as pointers for the post-checkout
+hook to write straight to disk, because Git holds a smudged file whole in its memory.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import BinaryIO, Callable, TextIO
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterator, TextIO
 
 from git_model import filters
 from git_model.errors import GitModelError, ProtocolError
 from git_model.git import pktline
+from git_model.pointer import Pointer
 from git_model.store.store import LocalStore
 
-CAPABILITIES = ("clean", "smudge")
+CAPABILITIES = ("clean", "smudge", "delay")
+
+
+@dataclass(frozen=True)
+class FilterServices:
+    """What the filter needs from the repository, built lazily by the CLI."""
+
+    store: Callable[[], LocalStore]
+    ensure_local: Callable[[list[Pointer]], object]  # fetch what the store lacks
+    direct_threshold: int  # models larger than this are written by the hook, not by Git
 
 
 class FilterServer:
     """Serves clean/smudge requests read from ``stdin`` until Git closes the pipe."""
 
-    def __init__(self, store_factory: Callable[[], LocalStore], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> None:
-        self._store_factory = store_factory
+    def __init__(self, services: FilterServices, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> None:
+        self._services = services
         self._store: LocalStore | None = None
         self._read = stdin.read
         self._out = stdout
         self._stderr = stderr
+        self._delayed: dict[str, Pointer] = {}
+        self._fetch_errors: dict[str, GitModelError] = {}
 
     @property
     def store(self) -> LocalStore:
         if self._store is None:
-            self._store = self._store_factory()
+            self._store = self._services.store()
         return self._store
 
     def _write(self, data: bytes) -> None:
@@ -61,8 +79,13 @@ class FilterServer:
             content = pktline.PacketStream(self._read)
             if command == "clean":
                 self._clean(content, path)
+            elif command == "smudge" and path in self._delayed:
+                content.drain()
+                self._send_delayed(path)
             elif command == "smudge":
-                self._smudge(content, path)
+                self._smudge(content, path, request.get("can-delay") == "1")
+            elif command == "list_available_blobs":  # no content section follows
+                self._list_available()
             else:
                 content.drain()
                 self._status("error")
@@ -90,13 +113,59 @@ class FilterServer:
         pktline.write_flush(self._write)
         pktline.write_flush(self._write)  # empty final status list: keep "success"
 
-    def _smudge(self, content: pktline.PacketStream, path: str) -> None:
+    def _smudge(self, content: pktline.PacketStream, path: str, can_delay: bool) -> None:
         try:
-            blocks = filters.smudge_source(self.store, content, path)
+            head = filters.read_up_to(content, filters.MAX_POINTER_SIZE + 1)
+            found = None if filters.skip_smudge() else filters.parse_smudge_input(head, path)
+            if found is not None and found.size > self._services.direct_threshold:
+                content.drain()
+                self._send(path, iter([head]))  # the post-checkout hook writes it to disk
+                return
+            if found is not None and not self.store.has_complete(found):
+                content.drain()
+                if can_delay:
+                    self._delayed[path] = found
+                    self._status("delayed")
+                    return
+                self._services.ensure_local([found])
+            blocks = filters.smudge_source(self.store, filters.ReplayStream(head, content), path)  # type: ignore[arg-type]
             content.drain()
-            first = next(blocks, b"")  # fail before "success" when the first chunk is bad
         except (GitModelError, OSError) as err:
             content.drain()
+            self._report(path, err)
+            self._status("error")
+            return
+        self._send(path, blocks)
+
+    def _list_available(self) -> None:
+        """Fetch every delayed model in one batch; answer with all their paths (an empty list
+        tells Git nothing is delayed any more)."""
+        waiting = [p for p in self._delayed if p not in self._fetch_errors]
+        if waiting:
+            try:
+                self._services.ensure_local([self._delayed[p] for p in waiting])
+            except GitModelError as err:
+                for path in waiting:
+                    self._fetch_errors[path] = err
+        pktline.write_text(self._write, *(f"pathname={p}" for p in self._delayed))
+        pktline.write_flush(self._write)
+        self._status("success")
+
+    def _send_delayed(self, path: str) -> None:
+        found = self._delayed.pop(path)
+        error = self._fetch_errors.pop(path, None)
+        if error is not None:
+            self._report(path, error)
+            self._status("error")
+            return
+        self._send(path, self.store.read(found, path))
+
+    def _send(self, path: str, blocks: Iterator[bytes]) -> None:
+        """Stream content; the first block is produced before "success" so that a missing or
+        corrupt first chunk fails cleanly, a later failure sends "error" after the content."""
+        try:
+            first = next(blocks, b"")
+        except (GitModelError, OSError) as err:
             self._report(path, err)
             self._status("error")
             return
@@ -115,5 +184,5 @@ class FilterServer:
         pktline.write_flush(self._write)
 
 
-def serve(store_factory: Callable[[], LocalStore]) -> None:
-    FilterServer(store_factory, sys.stdin.buffer, sys.stdout.buffer, sys.stderr).serve()
+def serve(services: FilterServices) -> None:
+    FilterServer(services, sys.stdin.buffer, sys.stdout.buffer, sys.stderr).serve()

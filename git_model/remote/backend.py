@@ -4,7 +4,11 @@ A backend is a flat key → immutable object store. Keys are '/'-separated relat
 as ``packs/<id>.pack``. Objects are written once and never modified; an upload is atomic: a
 reader sees the whole object or none of it. Errors are classified by behaviour with the
 classes in ``git_model.errors``: ``RemoteNotFound`` (no such key), ``RemotePermanentError``
-(refused; retrying will not help) and ``RemoteTransientError`` (may pass; callers retry).
+(refused; retrying will not help) and ``RemoteTransientError`` (may pass; callers retry,
+see ``git_model.remote.retry``). Only the remote side's failures are classified: errors
+reading an upload's source file or writing a download's destination propagate unchanged
+(``OSError``). Keys follow ``git_model.remote.key``; a malformed key raises ``ValueError``.
+Every implementation passes ``tests/remote/test_backend_contract.py``.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ class Backend(Protocol):
     url: str
 
     def exists(self, key: str) -> bool:
-        """True when ``key`` is fully stored."""
+        """True when ``key`` is fully stored (never raises RemoteNotFound)."""
 
     def size(self, key: str) -> int:
         """Size in bytes of ``key``; raises RemoteNotFound."""
 
     def list(self, prefix: str) -> Iterator[str]:
-        """Every key that starts with ``prefix`` (order unspecified)."""
+        """Every key that starts with ``prefix`` (order unspecified; a partial last
+        component such as ``packs/ab`` is allowed). Stored names that are not valid keys
+        (temporary files, directory markers) are skipped."""
 
     def upload(self, key: str, source: Path) -> None:
         """Store the file ``source`` under ``key`` atomically; overwriting an existing key
@@ -36,10 +42,13 @@ class Backend(Protocol):
 
     def download(self, key: str, dest: BinaryIO) -> int:
         """Stream the object into ``dest`` (not loading it whole); returns bytes written.
-        Raises RemoteNotFound."""
+        Raises RemoteNotFound. After a failure ``dest`` may hold a prefix of the object, so
+        a retry must start again on a fresh or truncated ``dest``."""
 
     def read_range(self, key: str, offset: int, length: int) -> bytes:
-        """``length`` bytes of ``key`` from ``offset`` (for pack tables and single chunks)."""
+        """``length`` bytes of ``key`` from ``offset`` (for pack tables and single chunks).
+        Like ``pread``: fewer bytes only where the object ends (``b""`` from its end on).
+        Raises RemoteNotFound; a negative offset or length raises ValueError."""
 
     def delete(self, key: str) -> None:
         """Remove ``key``; removing a missing key is not an error."""

@@ -161,8 +161,8 @@ class FilesystemBackend:
                     _write_all(fd, block)
             with _mapped(final, "upload"):
                 os.fsync(fd)
-                os.close(fd)
-                fd = -1
+                closing, fd = fd, -1
+                os.close(closing)
                 os.replace(tmp, final)
                 _fsync_dir(final.parent)
         except BaseException:

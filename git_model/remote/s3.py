@@ -7,10 +7,10 @@ endpoint is, in order: the ``endpoint_url`` argument, ``AWS_ENDPOINT_URL_S3``,
 S3-protocol server understands. boto3 is imported only when a client is built, so importing
 this module stays cheap.
 
-botocore tries at most twice (``max_attempts=2``, i.e. one retry) with short timeouts; longer patience is
-``git_model.remote.retry``'s job, which sees the classified errors below. A PUT is atomic in
-S3, and large files go up as a multipart upload, which also becomes visible only when
-complete. On a missing bucket HEAD answers a bare 404, so ``exists`` is False and ``size``
+botocore tries at most twice (``max_attempts=2``: one retry) with short timeouts; longer
+patience is ``git_model.remote.retry``'s job, which sees the classified errors below. A PUT
+is atomic in S3, and large files go up as a multipart upload, which also becomes visible
+only when complete. On a missing bucket HEAD answers a bare 404, so ``exists`` is False and ``size``
 raises ``RemoteNotFound``; every other call reports the missing bucket as permanent.
 """
 

@@ -4,7 +4,8 @@ Accepted forms, parsed strictly (anything else is a ``ConfigError`` naming the U
 
 * ``s3://bucket`` or ``s3://bucket/prefix``, optionally ``?endpoint=http://host:port``;
 * ``file:///absolute/path`` (or ``file://localhost/...``);
-* a plain absolute path, or a path relative to ``base_dir`` (the repository root).
+* a plain absolute path (``~`` expanded), or a path relative to ``base_dir`` (the
+  repository root).
 
 A ``host:path`` form without ``//`` is a relative path, not a URL, so directory names with
 a colon still work. The S3 endpoint is, in order: the ``s3_endpoint`` argument, the URL's
@@ -29,16 +30,18 @@ def open_backend(
 ) -> Backend:
     """The backend ``url`` names; builds no connection until the first call."""
     if not url or url != url.strip() or "\n" in url:
-        raise ConfigError(f"remote URL {url!r}: empty or surrounded by whitespace")
+        raise ConfigError(f"remote URL {url!r}: empty, padded with whitespace or multi-line")
     match = _SCHEME.match(url)
     if match is None:
-        return _filesystem(Path(url), url, base_dir)
+        return _filesystem(Path(url).expanduser(), url, base_dir)
     scheme = match.group(1).lower()
     if scheme == "s3":
         return _s3(url, s3_endpoint)
     if scheme == "file":
         return _file(url)
-    raise ConfigError(f"remote URL {url!r}: unsupported scheme {scheme!r} (use s3://, file:// or a path)")
+    raise ConfigError(
+        f"remote URL {url!r}: unsupported scheme {scheme!r} (use s3://, file:// or a path)"
+    )
 
 
 def _filesystem(path: Path, url: str, base_dir: Path | None) -> Backend:
@@ -79,8 +82,11 @@ def _s3(url: str, s3_endpoint: str | None) -> Backend:
         raise ConfigError(f"remote URL {url!r}: malformed query {parts.query!r}") from None
     unknown = sorted(set(query) - {"endpoint"})
     if unknown or any(len(v) != 1 for v in query.values()):
-        raise ConfigError(f"remote URL {url!r}: unknown or repeated query option {unknown or 'endpoint'}")
+        what = ", ".join(unknown) or "endpoint"
+        raise ConfigError(f"remote URL {url!r}: unknown or repeated query option {what}")
     endpoint = s3_endpoint or (query["endpoint"][0] if "endpoint" in query else None)
     if endpoint is not None and not re.match(r"^https?://[^/?#\s]+/?$", endpoint):
-        raise ConfigError(f"remote URL {url!r}: S3 endpoint {endpoint!r} is not http(s)://host[:port]")
+        raise ConfigError(
+            f"remote URL {url!r}: S3 endpoint {endpoint!r} is not http(s)://host[:port]"
+        )
     return S3Backend(bucket, prefix, endpoint_url=endpoint)

@@ -93,14 +93,15 @@ class ChunkIndex:
         self._runs: list[_Run] = []
 
     @classmethod
-    def load(cls, pack_dir: Path) -> "ChunkIndex":
-        """Read every ``*.idx`` whose pack exists (an idx without its pack is ignored)."""
+    def load(cls, pack_dir: Path, require_packs: bool = True) -> "ChunkIndex":
+        """Read every ``*.idx`` whose pack exists (an idx without its pack is ignored).
+        ``require_packs=False`` serves caches of a remote's indexes, which hold no packs."""
         index = cls()
         arrays, numbers = [], []
         if pack_dir.is_dir():
             for idx_path in sorted(pack_dir.glob("*.idx")):
                 pack_id = idx_path.stem
-                if not (pack_dir / f"{pack_id}.pack").exists():
+                if require_packs and not (pack_dir / f"{pack_id}.pack").exists():
                     continue
                 entries = decode_idx(idx_path.read_bytes(), str(idx_path))
                 arrays.append(entries)

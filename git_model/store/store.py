@@ -154,6 +154,13 @@ class LocalStore:
             raise CorruptObjectError(f"{source}: manifest {path} does not describe model {pointer.short}")
         return manifest_mod.iter_entries(path)
 
+    def has_complete(self, pointer: Pointer) -> bool:
+        """True when the manifest and every chunk it lists are in the local store."""
+        if not self.has_manifest(pointer):
+            return False
+        index = self.index
+        return all(cid in index for cid, _ in self.manifest_entries(pointer, pointer.short))
+
     def missing_chunks(self, pointer: Pointer, source: str) -> list[bytes]:
         """Chunk ids the pointer needs that no local pack holds (for fetch)."""
         index = self.index
@@ -166,18 +173,24 @@ class LocalStore:
             self._pack_fds[pack_id] = fd
         return fd
 
+    def read_stored(self, cid: bytes, location: Location, source: str) -> tuple[bytes, bytes]:
+        """(stored bytes, decoded bytes) of one chunk, checked against its id."""
+        stored = os.pread(self._pack_fd(location.pack_id), location.stored_len, location.offset)
+        return stored, self.verify_chunk(cid, location.codec, stored, location.raw_len, f"pack {location.pack_id}", source)
+
+    def verify_chunk(self, cid: bytes, codec: int, stored: bytes, raw_len: int, where: str, source: str) -> bytes:
+        """Decode ``stored`` and check it against ``cid``; CorruptObjectError names both places."""
+        try:
+            data = self._codec.decode(codec, stored, raw_len)
+        except Exception as err:  # zstd raises its own error types on damaged input
+            raise CorruptObjectError(f"{source}: chunk {cid.hex()} in {where} cannot be decoded ({err})") from None
+        if chunk_id(data) != cid:
+            raise CorruptObjectError(f"{source}: chunk {cid.hex()} in {where} is corrupt")
+        return data
+
     def read_chunk(self, cid: bytes, location: Location, source: str) -> bytes:
         """One chunk's bytes, decoded and checked against its id."""
-        stored = os.pread(self._pack_fd(location.pack_id), location.stored_len, location.offset)
-        try:
-            data = self._codec.decode(location.codec, stored, location.raw_len)
-        except Exception as err:  # zstd raises its own error types on damaged input
-            raise CorruptObjectError(
-                f"{source}: chunk {cid.hex()} in pack {location.pack_id} cannot be decoded ({err})"
-            ) from None
-        if chunk_id(data) != cid:
-            raise CorruptObjectError(f"{source}: chunk {cid.hex()} in pack {location.pack_id} is corrupt")
-        return data
+        return self.read_stored(cid, location, source)[1]
 
     def read(self, pointer: Pointer, source: str = "<model>") -> Iterator[bytes]:
         """Yield the file's bytes; raises before yielding a chunk that fails its check and after

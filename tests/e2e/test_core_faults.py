@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -53,13 +54,15 @@ def test_truncated_pack_is_reported(repo: Path) -> None:
     assert not (repo / "a.bin").exists()
 
 
-def test_missing_object_names_the_file_and_what_to_do(repo: Path, tmp_path: Path) -> None:
+def test_missing_object_names_the_file_and_the_remote(repo: Path, tmp_path: Path) -> None:
     commit_random(repo, "a.bin", 50_000)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--no-checkout", str(repo), str(clone))
+    shutil.rmtree(repo / ".git" / "model")
     proc = git(clone, "checkout", "main", check=False)
     assert proc.returncode != 0
-    assert b"a.bin" in proc.stderr and b"git model fetch" in proc.stderr
+    assert not (clone / "a.bin").exists()
+    assert b"a.bin" in proc.stderr and b"not on the remote" in proc.stderr
 
 
 def test_damaged_pointer_is_an_error_on_smudge(repo: Path) -> None:

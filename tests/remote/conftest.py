@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -79,6 +79,12 @@ def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
 
 
 @pytest.fixture
+def make_s3(aws_env: None) -> Callable[..., S3Backend]:
+    """``s3_backend`` for test modules (conftest helpers are not importable)."""
+    return s3_backend
+
+
+@pytest.fixture
 def s3_bucket(s3_admin: Any, aws_env: None) -> str:
     """A fresh, empty bucket for one test."""
     bucket = f"gm-test-{uuid.uuid4().hex[:16]}"
@@ -100,6 +106,20 @@ def backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backen
     return s3_backend(endpoint, request.getfixturevalue("s3_bucket"))
 
 
+@pytest.fixture(scope="session")
+def permissions_enforced(tmp_path_factory: pytest.TempPathFactory) -> bool:
+    """False when file modes do not bind us (root, or CAP_DAC_OVERRIDE)."""
+    probe = tmp_path_factory.mktemp("probe")
+    probe.chmod(0o555)
+    try:
+        (probe / "file").touch()
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o755)
+    return False
+
+
 @pytest.fixture(
     params=["fs-root-is-a-file", "fs-read-only-dir", "s3-missing-bucket", "s3-wrong-credentials"]
 )
@@ -112,8 +132,8 @@ def refused_backend(
         (tmp_path / "file").write_bytes(b"not a directory")
         yield FilesystemBackend(tmp_path / "file")
     elif case == "fs-read-only-dir":
-        if os.geteuid() == 0:
-            pytest.skip("root ignores directory permissions")
+        if not request.getfixturevalue("permissions_enforced"):
+            pytest.skip("file permissions are not enforced for this user (root)")
         root = tmp_path / "ro"
         root.mkdir(mode=0o555)
         yield FilesystemBackend(root)
@@ -146,7 +166,8 @@ class _DeadDiskOs:
         return getattr(os, name)
 
 
-def free_port() -> int:
+@pytest.fixture
+def unused_port() -> int:
     """A loopback port nothing listens on (bound and released)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -166,7 +187,8 @@ def unavailable_backend(
         return FilesystemBackend(root)
     request.getfixturevalue("aws_env")
     if case == "s3-unreachable-port":
-        return s3_backend(f"http://127.0.0.1:{free_port()}", "gm-bucket", connect_timeout=0.5)
+        port = request.getfixturevalue("unused_port")
+        return s3_backend(f"http://127.0.0.1:{port}", "gm-bucket", connect_timeout=0.5)
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

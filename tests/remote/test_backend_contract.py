@@ -20,6 +20,7 @@ import pytest
 from git_model.errors import RemoteNotFound, RemotePermanentError, RemoteTransientError
 from git_model.remote.backend import Backend
 from git_model.remote.retry import with_retries
+from git_model.remote.url import open_backend
 
 MiB = 1 << 20
 
@@ -61,6 +62,13 @@ def test_new_backend_is_empty(backend: Backend) -> None:
     assert list(backend.list("")) == []
     assert backend.exists("packs/a.pack") is False
     assert backend.url.startswith(("file://", "s3://"))
+
+
+def test_url_names_the_same_store(backend: Backend, request: pytest.FixtureRequest) -> None:
+    backend.upload_bytes("packs/a.pack", b"a")
+    s3 = backend.url.startswith("s3://")
+    endpoint = request.getfixturevalue("s3_server") if s3 else None
+    assert open_backend(backend.url, s3_endpoint=endpoint).exists("packs/a.pack")
 
 
 def test_upload_bytes_round_trip(backend: Backend) -> None:
@@ -152,7 +160,9 @@ def test_delete(backend: Backend) -> None:
         fetch(backend, "packs/a")
 
 
-@pytest.mark.parametrize("key", ["", "/abs", "a//b", "../x", "a/../b", "a/./b", ".hidden", "a/", "a\\b"])
+@pytest.mark.parametrize(
+    "key", ["", "/abs", "a//b", "../x", "a/../b", "a/./b", ".hidden", "a/", "a\\b"]
+)
 def test_invalid_keys_are_rejected(backend: Backend, key: str) -> None:
     with pytest.raises(ValueError):
         backend.upload_bytes(key, b"x")
@@ -198,7 +208,8 @@ def test_large_object_streams_both_ways(backend: Backend, tmp_path: Path) -> Non
     assert sink.sha.digest() == hashlib.sha256(data).digest()
     assert sink.total == len(data) and 0 < sink.largest <= 4 * MiB
     boundary = 8 * MiB  # an S3 part boundary
-    assert backend.read_range("packs/big.pack", boundary - 5, 10) == data[boundary - 5 : boundary + 5]
+    chunk = backend.read_range("packs/big.pack", boundary - 5, 10)
+    assert chunk == data[boundary - 5 : boundary + 5]
 
 
 def test_concurrent_uploads_from_threads(backend: Backend, tmp_path: Path) -> None:
@@ -212,10 +223,13 @@ def test_concurrent_uploads_from_threads(backend: Backend, tmp_path: Path) -> No
     shared = os.urandom(100_000)
     shared_src = write_file(tmp_path / "shared", shared)
 
+    def upload_shared() -> None:  # the same key and content, from every thread at once
+        backend.upload("index/shared", shared_src)
+
     def work(item: tuple[str, bytes]) -> None:
         key, data = item
         backend.upload(key, write_file(tmp_path / key.replace("/", "_"), data))
-        with_retries(lambda: backend.upload("index/shared", shared_src), attempts=10, base_delay=0.01)
+        with_retries(upload_shared, attempts=10, base_delay=0.01)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(work, payloads.items()))
@@ -265,7 +279,9 @@ def test_refused_store_is_a_permanent_error(refused_backend: Backend, tmp_path: 
             assert_one_line(str(err))
 
 
-def test_unavailable_store_is_a_transient_error(unavailable_backend: Backend, tmp_path: Path) -> None:
+def test_unavailable_store_is_a_transient_error(
+    unavailable_backend: Backend, tmp_path: Path
+) -> None:
     source = write_file(tmp_path / "src", b"payload")
     calls = [
         lambda: unavailable_backend.upload("packs/x", source),

@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""git-model vs Git LFS, side by side in one run on this machine.
+
+What is measured (each tool in its own fresh repository, same input files, same page-cache
+state, isolated HOME / global git config):
+
+1. ``git add`` of a new model (v1): wall time.
+2. ``git add`` of v2, where a fraction of the tensors changed (``fine_tune``): wall time, and
+   store growth (git-model: ``.git/model``; LFS: ``.git/lfs/objects``) against the changed bytes.
+3. Peak RSS of the filter process during each add and during checkout (the filter command is
+   wrapped in ``/usr/bin/time -f %M``), git's own peak RSS (``VmHWM`` polled from /proc), and the
+   peak of git + filter resident together (sum of ``VmRSS`` over the process tree, sampled).
+4. ``git checkout -- FILE`` of the model after deleting it: wall time, RSS, bit-exactness.
+   Then ``git status`` right after (a racy index makes Git re-run the clean filter there).
+
+Usage::
+
+    python bench/bench.py                 # 1 GiB, writes docs/benchmarks.md
+    python bench/bench.py --size-mib 64 --output /tmp/bench.md   # quick run
+
+The Markdown report (table, ratios, targets, machine, date, exact command) goes to stdout and
+to ``--output`` (default docs/benchmarks.md; a section per model size is replaced in place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import numpy as np  # noqa: E402
+
+from modelgen import DTYPE_BYTES, fine_tune, tensor_specs, write_safetensors  # noqa: E402
+
+TIME_BIN = "/usr/bin/time"
+MODEL_NAME = "model.safetensors"
+TOOLS = ("git-model", "git-lfs")
+MIB = 1 << 20
+
+# Targets from the brief: (metric key, comparison, threshold, description)
+TARGET_ADD_V1 = 2.0  # LFS time / git-model time
+TARGET_ADD_V2 = 5.0
+TARGET_GROWTH = 1.15  # git-model store growth / changed bytes
+TARGET_FILTER_RSS_MB = 150.0
+
+
+# --------------------------------------------------------------------------------------------
+# process-tree RSS sampling
+# --------------------------------------------------------------------------------------------
+def _status_fields(pid: int) -> dict[str, int] | None:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            text = handle.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("PPid", "VmHWM", "VmRSS"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+class TreeSampler(threading.Thread):
+    """Samples a process tree every ``interval`` s: the root's VmHWM and the peak sum of VmRSS."""
+
+    def __init__(self, root_pid: int, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.root = root_pid
+        self.interval = interval
+        self.root_hwm_kb = 0
+        self.tree_peak_kb = 0
+        self._halt = threading.Event()
+
+    def _sample(self) -> None:
+        stats: dict[int, dict[str, int]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                fields = _status_fields(int(name))
+                if fields is not None:
+                    stats[int(name)] = fields
+        members = {self.root}
+        grew = True
+        while grew:
+            grew = False
+            for pid, fields in stats.items():
+                if pid not in members and fields.get("PPid") in members:
+                    members.add(pid)
+                    grew = True
+        root = stats.get(self.root)
+        if root:
+            self.root_hwm_kb = max(self.root_hwm_kb, root.get("VmHWM", 0))
+        total = sum(stats[p].get("VmRSS", 0) for p in members if p in stats)
+        self.tree_peak_kb = max(self.tree_peak_kb, total)
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self._sample()
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+@dataclass
+class Measured:
+    wall: float
+    git_rss_kb: int  # git's own peak (VmHWM)
+    tree_rss_kb: int  # git + children resident at the same time (sampled peak)
+    filter_rss_kb: int | None  # exact peak of the filter process (GNU time %M)
+    stdout: str = ""
+
+
+def run_measured(args: list[str], cwd: Path, env: dict[str, str], rss_file: Path) -> Measured:
+    """Run a git command; wall time, git's RSS, tree RSS and the wrapped filter's RSS."""
+    rss_file.unlink(missing_ok=True)
+    env = {**env, "BENCH_RSS_FILE": str(rss_file)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    sampler.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed in {cwd} ({proc.returncode}):\n{err.decode()}{out.decode()}")
+    filter_kb = None
+    if rss_file.exists():
+        values = [int(v) for v in re.findall(r"^\s*(\d+)\s*$", rss_file.read_text(), re.M)]
+        filter_kb = max(values) if values else None
+    return Measured(wall, sampler.root_hwm_kb, max(sampler.tree_peak_kb, sampler.root_hwm_kb), filter_kb,
+                    out.decode(errors="replace"))
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+def sh(args: list[str], cwd: Path | None, env: dict[str, str]) -> str:
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+    return proc.stdout.decode()
+
+
+def tree_bytes(path: Path) -> int:
+    """Apparent size of every regular file under ``path`` (0 when it does not exist)."""
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(4 * MIB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def copy_in(src: Path, dest: Path) -> None:
+    """Copy the input into the worktree, flush it to disk, and leave it in the page cache."""
+    tmp = dest.with_name(dest.name + ".benchtmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+    os.sync()
+
+
+def copy_fsync_seconds(src: Path, dest: Path) -> float:
+    """How long the disk takes to take a copy of ``src`` durably (a floor for any store's add)."""
+    os.sync()
+    start = time.perf_counter()
+    shutil.copyfile(src, dest)
+    fd = os.open(dest, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    elapsed = time.perf_counter() - start
+    dest.unlink()
+    return elapsed
+
+
+def fmt_mib(n: float | None) -> str:
+    return "n/a" if n is None else f"{n / MIB:,.1f} MiB"
+
+
+def fmt_kb(kb: float | None) -> str:
+    return "n/a" if kb is None else f"{kb / 1024:,.0f} MB"
+
+
+def fmt_s(s: float | None) -> str:
+    return "n/a" if s is None else f"{s:.2f} s"
+
+
+def median(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+# --------------------------------------------------------------------------------------------
+# one tool, one repetition
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ToolRun:
+    add_v1: Measured | None = None
+    add_v2: Measured | None = None
+    checkout: Measured | None = None
+    status_s: float | None = None
+    growth_v1: int = 0
+    growth_v2: int = 0
+    pointer_ok: bool = False
+    checkout_exact: bool = False
+    status_ran_filter: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def store_dir(tool: str, repo: Path) -> Path:
+    return repo / ".git" / ("model" if tool == "git-model" else "lfs/objects")
+
+
+def setup_repo(tool: str, repo: Path, env: dict[str, str]) -> None:
+    repo.mkdir(parents=True)
+    sh(["git", "init", "-q", "-b", "main", str(repo)], None, env)
+    if tool == "git-model":
+        sh([sys.executable, "-m", "git_model", "install", "--local"], repo, env)
+        sh([sys.executable, "-m", "git_model", "track", "*.safetensors"], repo, env)
+        key = "filter.model.process"
+    else:
+        sh(["git", "lfs", "install", "--local"], repo, env)
+        sh(["git", "lfs", "track", "*.safetensors"], repo, env)
+        key = "filter.lfs.process"
+    real = sh(["git", "config", "--local", "--get", key], repo, env).strip()
+    # Git runs filter commands through the shell, so $BENCH_RSS_FILE expands per command.
+    wrapped = f'{TIME_BIN} -a -o "$BENCH_RSS_FILE" -f %M {real}'
+    sh(["git", "config", "--local", key, wrapped], repo, env)
+    sh(["git", "add", ".gitattributes"], repo, env)
+    sh(["git", "commit", "-q", "-m", "track models"], repo, env)
+
+
+def run_tool(tool: str, base: Path, v1: Path, v2: Path, v2_sha: str, env: dict[str, str]) -> ToolRun:
+    repo = base / tool
+    setup_repo(tool, repo, env)
+    result = ToolRun()
+    target = repo / MODEL_NAME
+    store = store_dir(tool, repo)
+    rss = base / f"{tool}.rss"
+
+    copy_in(v1, target)
+    before = tree_bytes(store)
+    result.add_v1 = run_measured(["git", "add", MODEL_NAME], repo, env, rss)
+    result.growth_v1 = tree_bytes(store) - before
+    staged = sh(["git", "cat-file", "-p", f":{MODEL_NAME}"], repo, env)
+    result.pointer_ok = len(staged) < 1024 and staged.startswith("version ")
+    sh(["git", "commit", "-q", "-m", "v1"], repo, env)
+
+    copy_in(v2, target)
+    before = tree_bytes(store)
+    result.add_v2 = run_measured(["git", "add", MODEL_NAME], repo, env, rss)
+    result.growth_v2 = tree_bytes(store) - before
+    sh(["git", "commit", "-q", "-m", "v2"], repo, env)
+
+    target.unlink()
+    os.sync()
+    result.checkout = run_measured(["git", "checkout", "--", MODEL_NAME], repo, env, rss)
+    status = run_measured(["git", "status", "--porcelain"], repo, env, rss)
+    result.status_s = status.wall
+    result.status_ran_filter = status.filter_rss_kb is not None
+    if status.stdout.strip():
+        result.notes.append(f"{tool}: git status not clean after checkout: {status.stdout.strip()!r}")
+    result.checkout_exact = sha256_file(target) == v2_sha
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+def machine_info() -> dict[str, str]:
+    mem = {}
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            mem[key] = int(value.split()[0])
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+
+    def version(args: list[str]) -> str:
+        try:
+            return subprocess.run(args, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "unknown"
+
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{mem['MemTotal'] / 1024 / 1024:.1f} GiB total, {mem['MemAvailable'] / 1024 / 1024:.1f} GiB available",
+        "load avg at start": " ".join(open("/proc/loadavg").read().split()[:3]),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "git": version(["git", "--version"]),
+        "git-lfs": version(["git", "lfs", "version"]),
+    }
+
+
+def describe_source(rev: str | None) -> str:
+    """Which git-model was measured: a commit, or the working tree (and whether it was dirty)."""
+    def git_out(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
+
+    if rev:
+        return f"commit {git_out('rev-parse', '--short', rev + '^{commit}')} (`--rev {rev}`)"
+    dirty = git_out("status", "--porcelain", "--untracked-files=no", "--", "git_model")
+    return f"working tree at {git_out('rev-parse', '--short', 'HEAD')}" + (" + uncommitted changes" if dirty else "")
+
+
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "**no**")
+
+
+def build_report(args: argparse.Namespace, command: str, runs: dict[str, list[ToolRun]], changed: int,
+                 total: int, machine: dict[str, str], started: str, elapsed: float, disk_ref: float) -> str:
+    gm, lfs = runs["git-model"], runs["git-lfs"]
+
+    def med(tool_runs: list[ToolRun], getter) -> float | None:
+        return median([getter(r) for r in tool_runs])
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None or b == 0 else a / b
+
+    def fr(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}×"
+
+    rows: list[tuple[str, str, str, str, str, str]] = []
+
+    def time_row(label: str, getter, target: float | None) -> None:
+        a, b = med(gm, getter), med(lfs, getter)
+        r = ratio(b, a)
+        rows.append((label, fmt_s(a), fmt_s(b), fr(r),
+                     f"≥ {target:g}× faster" if target else "",
+                     verdict(None if target is None or r is None else r >= target)))
+
+    time_row("`git add` v1 (new model), wall", lambda r: r.add_v1.wall, TARGET_ADD_V1)
+    time_row(f"`git add` v2 ({args.fraction:.0%} of tensors changed), wall", lambda r: r.add_v2.wall, TARGET_ADD_V2)
+
+    g1, l1 = med(gm, lambda r: r.growth_v1), med(lfs, lambda r: r.growth_v1)
+    rows.append(("store growth v1", fmt_mib(g1), fmt_mib(l1), fr(ratio(l1, g1)), "", ""))
+    g2, l2 = med(gm, lambda r: r.growth_v2), med(lfs, lambda r: r.growth_v2)
+    rows.append((f"store growth v2 (changed bytes: {fmt_mib(changed)})", fmt_mib(g2), fmt_mib(l2), fr(ratio(l2, g2)), "", ""))
+    gx, lx = ratio(g2, changed), ratio(l2, changed)
+    rows.append(("store growth v2 / changed bytes", fr(gx), fr(lx), "",
+                 f"git-model ≤ {TARGET_GROWTH:g}×", verdict(None if gx is None else gx <= TARGET_GROWTH)))
+
+    def rss_row(label: str, getter, target_mb: float | None = None) -> None:
+        a, b = med(gm, getter), med(lfs, getter)
+        ok = None if target_mb is None or a is None else a / 1024 <= target_mb
+        rows.append((label, fmt_kb(a), fmt_kb(b), fr(ratio(b, a)),
+                     f"git-model ≤ {target_mb:g} MB" if target_mb else "", verdict(ok)))
+
+    rss_row("peak RSS, filter process, add v1", lambda r: r.add_v1.filter_rss_kb, TARGET_FILTER_RSS_MB)
+    rss_row("peak RSS, filter process, add v2", lambda r: r.add_v2.filter_rss_kb, TARGET_FILTER_RSS_MB)
+    rss_row("peak RSS, git itself, add v1", lambda r: r.add_v1.git_rss_kb)
+    time_row("`git checkout -- FILE` (file deleted), wall", lambda r: r.checkout.wall, None)
+    rss_row("peak RSS, filter process, checkout", lambda r: r.checkout.filter_rss_kb, TARGET_FILTER_RSS_MB)
+    rss_row("peak RSS, git itself, checkout", lambda r: r.checkout.git_rss_kb)
+    rss_row("peak RSS, git + filter together, checkout (sampled)", lambda r: r.checkout.tree_rss_kb)
+    time_row("`git status` right after checkout, wall", lambda r: r.status_s, None)
+
+    exact = {t: all(r.checkout_exact for r in runs[t]) for t in TOOLS}
+    pointers = {t: all(r.pointer_ok for r in runs[t]) for t in TOOLS}
+    rows.append(("checkout bit-exact (sha256) / index holds a pointer",
+                 f"{verdict(exact['git-model'])} / {verdict(pointers['git-model'])}",
+                 f"{verdict(exact['git-lfs'])} / {verdict(pointers['git-lfs'])}", "", "", ""))
+
+    out = []
+    out.append(f"### {args.size_mib} MiB model ({args.tensors} float32 tensors), {args.repeat} repetition(s)")
+    out.append("")
+    out.append(f"Command: `{command}`")
+    out.append("")
+    out.append(f"Date: {started} · wall time of the whole benchmark: {elapsed:.0f} s")
+    out.append("")
+    out.append("| metric | git-model | Git LFS | LFS / git-model | target | met |")
+    out.append("|---|---:|---:|---:|---|---|")
+    for row in rows:
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    out.append(f"Model: {fmt_mib(total)} safetensors, {args.tensors} tensors; v2 = `fine_tune(specs, {args.fraction}, "
+               f"seed={args.seed + 1})` changes {fmt_mib(changed)}. "
+               + ("Times are medians over repetitions; " if args.repeat > 1 else "")
+               + "ratios are LFS / git-model (above 1: git-model is faster or smaller).")
+    out.append("")
+    out.append(f"Disk reference: copying the v1 file with `shutil.copyfile` + fsync took {disk_ref:.2f} s "
+               f"({total / disk_ref / 1e6:,.0f} MB/s).")
+    out.append("")
+    out.append("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine.items()))
+    if args.repeat > 1:
+        out.append("")
+        out.append("All repetitions (add v1 / add v2 / checkout, s):")
+        out.append("")
+        for tool in TOOLS:
+            vals = ", ".join(f"{r.add_v1.wall:.2f}/{r.add_v2.wall:.2f}/{r.checkout.wall:.2f}" for r in runs[tool])
+            out.append(f"- {tool}: {vals}")
+    notes = [n for t in TOOLS for r in runs[t] for n in r.notes]
+    for tool in TOOLS:
+        ran = sum(r.status_ran_filter for r in runs[tool])
+        if ran:
+            notes.append(f"{tool}: `git status` right after the checkout started the filter process (Git re-read "
+                         f"the racily-clean file through the clean filter) in {ran} of {len(runs[tool])} run(s)")
+    if notes:
+        out.append("")
+        out.append("Notes:")
+        out.extend(f"- {n}" for n in sorted(set(notes)))
+    return "\n".join(out) + "\n"
+
+
+DOC_HEADER = """# Benchmarks: git-model vs Git LFS
+
+Produced by `bench/bench.py` (see `bench/README.md`). Each tool works in its own fresh
+repository under a temp dir with an isolated HOME and global git config; both read the same
+input files with the same page-cache state (inputs are copied into the worktree and `sync`ed
+before each timed command). Filter RSS is the exact peak of the filter process (its command is
+wrapped in `/usr/bin/time -f %M`); git's own RSS is its `VmHWM`; "git + filter together" is
+the peak of their summed `VmRSS`, sampled every 20 ms. The machine is shared and noisy:
+single runs can vary by ±20%.
+"""
+
+
+def write_doc(path: Path, size_mib: int, section: str) -> None:
+    begin, end = f"<!-- bench:size-mib={size_mib} -->", f"<!-- /bench:size-mib={size_mib} -->"
+    block = f"{begin}\n{section}{end}\n"
+    text = path.read_text() if path.exists() else DOC_HEADER
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        # keep sections ordered by size, largest first
+        sections = [(int(m.group(1)), m.start()) for m in re.finditer(r"<!-- bench:size-mib=(\d+) -->", text)]
+        after = [pos for size, pos in sections if size < size_mib]
+        if after:
+            pos = min(after)
+            text = text[:pos] + block + "\n" + text[pos:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+# --------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024, help="model size in MiB (default 1024)")
+    parser.add_argument("--tensors", type=int, default=64, help="number of float32 tensors (default 64)")
+    parser.add_argument("--fraction", type=float, default=0.1, help="fraction of tensors changed in v2 (default 0.1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1, help="repetitions (fresh repos each; medians reported)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="parent of the temp dir (default: the system temp dir)")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md",
+                        help="Markdown file to write/update (default docs/benchmarks.md)")
+    parser.add_argument("--no-write", action="store_true", help="print the report only")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (repos, inputs)")
+    parser.add_argument("--rev", default=None,
+                        help="benchmark this commit of git-model (extracted with git archive into the temp dir) "
+                             "instead of the working tree; useful while the tree is being edited")
+    args = parser.parse_args(argv)
+
+    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *(argv if argv is not None else sys.argv[1:])])
+    for tool in ("git", TIME_BIN):
+        if not shutil.which(tool):
+            parser.error(f"{tool} not found (apt-get install -y time for /usr/bin/time)")
+    if subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0:
+        parser.error("git-lfs is not installed")
+
+    started = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    machine = machine_info()
+    t0 = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="git-model-bench-", dir=args.workdir))
+    print(f"# {command}\n# workdir {base}", file=sys.stderr)
+    try:
+        src = ROOT
+        if args.rev:
+            src = base / "src"
+            src.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.rev], capture_output=True, check=True)
+            subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
+        machine["git-model"] = describe_source(args.rev)
+        home = base / "home"
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GIT_MODEL_"))}
+        pythonpath = os.environ.get("PYTHONPATH", "")
+        env.update({
+            "HOME": str(home),
+            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
+            "GIT_TERMINAL_PROMPT": "0",
+            "BENCH_RSS_FILE": str(base / "untimed.rss"),  # filters started by untimed commands
+            "PYTHONPATH": f"{src}{os.pathsep}{pythonpath}" if pythonpath else str(src),
+        })
+        sh(["git", "config", "--global", "init.defaultBranch", "main"], None, env)
+
+        data = base / "data"
+        data.mkdir()
+        specs = tensor_specs(args.size_mib * MIB, args.tensors, "F32")
+        seeds = fine_tune(specs, args.fraction, args.seed + 1)
+        changed = sum(
+            int(np.prod(shape)) * DTYPE_BYTES[dtype] for name, dtype, shape in specs if name in seeds
+        )
+        print(f"# generating inputs ({args.size_mib} MiB × 2)", file=sys.stderr)
+        v1 = write_safetensors(data / "v1.safetensors", specs, base_seed=args.seed)
+        v2 = write_safetensors(data / "v2.safetensors", specs, seeds=seeds, base_seed=args.seed)
+        total = v1.stat().st_size
+        v2_sha = sha256_file(v2)
+
+        disk_ref = []
+        runs: dict[str, list[ToolRun]] = {t: [] for t in TOOLS}
+        for rep in range(args.repeat):
+            order = TOOLS if rep % 2 == 0 else TOOLS[::-1]  # alternate to spread drift evenly
+            for tool in order:
+                print(f"# rep {rep + 1}/{args.repeat}: {tool}", file=sys.stderr)
+                rep_dir = base / f"rep{rep}"
+                rep_dir.mkdir(exist_ok=True)
+                run = run_tool(tool, rep_dir, v1, v2, v2_sha, env)
+                runs[tool].append(run)
+                print(f"#   add v1 {run.add_v1.wall:.2f}s  add v2 {run.add_v2.wall:.2f}s  "
+                      f"checkout {run.checkout.wall:.2f}s  filter RSS {fmt_kb(run.add_v1.filter_rss_kb)}",
+                      file=sys.stderr)
+                if not args.keep:
+                    shutil.rmtree(rep_dir / tool)
+            disk_ref.append(copy_fsync_seconds(v1, base / "disk-ref.tmp"))
+        report = build_report(args, command, runs, changed, total, machine, started, time.perf_counter() - t0,
+                              statistics.median(disk_ref))
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    print(report)
+    if not args.no_write:
+        write_doc(args.output, args.size_mib, report)
+        print(f"# report written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
