@@ -86,6 +86,7 @@ class TreeSampler(threading.Thread):
         self.interval = interval
         self.root_hwm_kb = 0
         self.tree_peak_kb = 0
+        self.child_hwm_kb = 0  # largest single descendant (filter, hooks, the git they run)
         self._halt = threading.Event()
 
     def _sample(self) -> None:
@@ -106,6 +107,8 @@ class TreeSampler(threading.Thread):
         root = stats.get(self.root)
         if root:
             self.root_hwm_kb = max(self.root_hwm_kb, root.get("VmHWM", 0))
+        for pid in members - {self.root}:
+            self.child_hwm_kb = max(self.child_hwm_kb, stats[pid].get("VmHWM", 0))
         total = sum(stats[p].get("VmRSS", 0) for p in members if p in stats)
         self.tree_peak_kb = max(self.tree_peak_kb, total)
 
@@ -125,6 +128,7 @@ class Measured:
     git_rss_kb: int  # git's own peak (VmHWM)
     tree_rss_kb: int  # git + children resident at the same time (sampled peak)
     filter_rss_kb: int | None  # exact peak of the filter process (GNU time %M)
+    child_rss_kb: int = 0  # largest descendant of git (sampled VmHWM): filter, hooks, ...
     stdout: str = ""
 
 
@@ -146,7 +150,7 @@ def run_measured(args: list[str], cwd: Path, env: dict[str, str], rss_file: Path
         values = [int(v) for v in re.findall(r"^\s*(\d+)\s*$", rss_file.read_text(), re.M)]
         filter_kb = max(values) if values else None
     return Measured(wall, sampler.root_hwm_kb, max(sampler.tree_peak_kb, sampler.root_hwm_kb), filter_kb,
-                    out.decode(errors="replace"))
+                    max(sampler.child_hwm_kb, filter_kb or 0), out.decode(errors="replace"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,7 +215,9 @@ def fmt_kb(kb: float | None) -> str:
 
 
 def fmt_s(s: float | None) -> str:
-    return "n/a" if s is None else f"{s:.2f} s"
+    if s is None:
+        return "n/a"
+    return f"{s * 1000:.0f} ms" if s < 0.1 else f"{s:.2f} s"
 
 
 def median(values: list[float | None]) -> float | None:
@@ -386,6 +392,8 @@ def build_report(args: argparse.Namespace, command: str, runs: dict[str, list[To
     rss_row("peak RSS, git itself, add v1", lambda r: r.add_v1.git_rss_kb)
     time_row("`git checkout -- FILE` (file deleted), wall", lambda r: r.checkout.wall, None)
     rss_row("peak RSS, filter process, checkout", lambda r: r.checkout.filter_rss_kb, TARGET_FILTER_RSS_MB)
+    rss_row("peak RSS, largest child of git (filter, hooks), checkout", lambda r: r.checkout.child_rss_kb,
+            TARGET_FILTER_RSS_MB)
     rss_row("peak RSS, git itself, checkout", lambda r: r.checkout.git_rss_kb)
     rss_row("peak RSS, git + filter together, checkout (sampled)", lambda r: r.checkout.tree_rss_kb)
     time_row("`git status` right after checkout, wall", lambda r: r.status_s, None)

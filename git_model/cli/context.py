@@ -9,6 +9,7 @@ from git_model.errors import ConfigError
 from git_model.git.repo import Repo, find_repo
 from git_model.pointer import Pointer
 from git_model.store.codec import COMPRESSION_MODES
+from git_model.store.pack import TARGET_PACK_SIZE
 from git_model.store.store import LocalStore
 
 DEFAULT_DIRECT_CHECKOUT_SIZE = 256 * 1024 * 1024
@@ -37,7 +38,7 @@ class AppContext:
                 raise ConfigError(
                     f"git config model.compression: {compression!r} is not one of {', '.join(COMPRESSION_MODES)}"
                 )
-            self._store = LocalStore(self.repo.model_dir, compression=compression)
+            self._store = LocalStore(self.repo.model_dir, compression=compression, pack_size=self._pack_size())
         return self._store
 
     def remote(self, name: str | None = None, git_url: str | None = None):  # type: ignore[no-untyped-def]
@@ -57,12 +58,22 @@ class AppContext:
             return None
         return ensure_local(self.store, self.remote(), pointers)
 
-    @property
-    def direct_checkout_size(self) -> int:
-        """Models larger than this are written to disk by git-model, not through Git's smudge."""
-        raw = self.repo.git("config", "--type=int", "--get", "model.directCheckoutSize", check=False)
+    def _config_int(self, key: str, default: int) -> int:
+        raw = self.repo.git("config", "--type=int", "--get", key, check=False)
         if raw.returncode == 0:
             return int(raw.stdout.decode().strip())
         if raw.returncode != 1:
-            raise ConfigError(f"git config model.directCheckoutSize: {raw.stderr.decode().strip()}")
-        return DEFAULT_DIRECT_CHECKOUT_SIZE
+            detail = raw.stderr.decode().strip().splitlines()
+            raise ConfigError(f"git config {key}: {detail[-1] if detail else 'invalid value'}")
+        return default
+
+    def _pack_size(self) -> int:
+        size = self._config_int("model.packSize", TARGET_PACK_SIZE)
+        if size < 1 << 20:
+            raise ConfigError(f"git config model.packSize: {size} is below the minimum of 1 MiB")
+        return size
+
+    @property
+    def direct_checkout_size(self) -> int:
+        """Models larger than this are written to disk by git-model, not through Git's smudge."""
+        return self._config_int("model.directCheckoutSize", DEFAULT_DIRECT_CHECKOUT_SIZE)

@@ -96,7 +96,13 @@ class FilterServer:
         pktline.write_flush(self._write)
 
     def _report(self, path: str, err: BaseException) -> None:
-        self._stderr.write(f"git-model: {err if isinstance(err, GitModelError) else f'{path}: {err!r}'}\n")
+        if isinstance(err, GitModelError):
+            message = str(err)
+        elif isinstance(err, OSError):
+            message = f"{path}: {err.strerror or err}"
+        else:
+            message = f"{path}: {err!r}"
+        self._stderr.write(f"git-model: {message}\n")
         self._stderr.flush()
 
     def _clean(self, content: pktline.PacketStream, path: str) -> None:

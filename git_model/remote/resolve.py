@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from git_model.errors import ConfigError
-from git_model.git.repo import Repo, run_git
+from git_model.git.repo import Repo
 
 GITMODEL_FILE = ".gitmodel"
 
@@ -62,12 +62,16 @@ def local_path_of(url: str, base: Path) -> Path | None:
 
 
 def embedded_store_dir(git_path: Path) -> Path:
-    """``<git dir>/model`` of the repository at ``git_path`` (bare or with a worktree)."""
-    if (git_path / ".git").is_dir():
-        return git_path / ".git" / "model"
-    proc = run_git(["rev-parse", "--absolute-git-dir"], cwd=git_path, check=False) if git_path.is_dir() else None
-    if proc is not None and proc.returncode == 0:
-        return Path(proc.stdout.decode().strip()) / "model"
+    """``<git dir>/model`` of the repository at ``git_path`` (bare or with a worktree).
+
+    Decided from the directory layout, not by running git there: inside a filter or hook,
+    Git's GIT_DIR in the environment would make git answer for the *local* repository."""
+    dot_git = git_path / ".git"
+    if dot_git.is_dir():
+        return dot_git / "model"
+    if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+        target = dot_git.read_text().strip().removeprefix("gitdir:").strip()
+        return (git_path / target).resolve() / "model"
     return git_path / "model"
 
 

@@ -26,7 +26,7 @@ from git_model.remote.retry import with_retries
 from git_model.store import manifest as manifest_mod
 from git_model.store.atomic import AtomicFile, write_atomic
 from git_model.store.index import IDX_HEADER, ChunkIndex, Location, decode_idx, encode_idx
-from git_model.store.pack import TARGET_PACK_SIZE, PackWriter
+from git_model.store.pack import PackWriter
 from git_model.store.store import LocalStore
 
 WORKERS = 8
@@ -163,7 +163,7 @@ def push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], la
                 if writer is None:
                     writer = PackWriter(stage)
                 writer.add(cid, location.codec, stored, location.raw_len)
-                if writer.size >= TARGET_PACK_SIZE:
+                if writer.size >= store.pack_size:
                     uploads.append(_seal_and_upload(pool, remote, writer, progress))
                     writer = None
                     _wait_backlog(uploads)
@@ -350,7 +350,7 @@ def _fetch_chunks(store: LocalStore, remote: RemoteStore, wanted: list[bytes], l
                         writer = PackWriter(store.pack_dir)
                     writer.add(cid, loc.codec, stored, loc.raw_len)
                     stats.chunks += 1
-                    if writer.size >= TARGET_PACK_SIZE:
+                    if writer.size >= store.pack_size:
                         store.seal_pack(writer)
                         stats.packs += 1
                         writer = None

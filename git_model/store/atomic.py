@@ -82,7 +82,10 @@ class AtomicFile:
 
     def abort(self) -> None:
         if not self.file.closed:
-            self.file.close()
+            try:
+                self.file.close()  # flushes buffered data: may fail again (ENOSPC); discarded anyway
+            except OSError:
+                pass
         try:
             self.temp_path.unlink()
         except FileNotFoundError:

@@ -59,8 +59,9 @@ class AddResult:
 class LocalStore:
     """One repository's side store. Cheap to construct; the index loads on first use."""
 
-    def __init__(self, root: Path, compression: str = "auto") -> None:
+    def __init__(self, root: Path, compression: str = "auto", pack_size: int = TARGET_PACK_SIZE) -> None:
         self.root = root
+        self.pack_size = pack_size  # a pack is sealed once it reaches this many bytes
         self.pack_dir = root / "packs"
         self.manifest_dir = root / "manifests"
         self.compression = compression
@@ -114,7 +115,7 @@ class LocalStore:
                 pending[cid] = pack.add(cid, codec, stored, len(data))
                 new_chunks += 1
                 new_bytes += len(stored)
-                if pack.size >= TARGET_PACK_SIZE:
+                if pack.size >= self.pack_size:
                     self.seal_pack(pack)
                     pack, pending = None, {}
             if pack is not None:

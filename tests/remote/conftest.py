@@ -21,54 +21,10 @@ from git_model.remote.backend import Backend
 from git_model.remote.filesystem import FilesystemBackend
 from git_model.remote.s3 import S3Backend
 
+from s3server import raw_s3_client  # noqa: E402  (fixtures live in tests/s3server.py)
+
 KINDS = ["filesystem", "s3"]
 S3_PREFIX = "team/models"
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """Endpoint URL of a moto S3 server on 127.0.0.1 at a free port."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on stderr
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Dummy credentials, and nothing from the host's AWS config can leak in."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-def raw_s3_client(endpoint: str) -> Any:
-    """A plain boto3 client, for setting up and inspecting buckets behind a backend's back."""
-    import boto3
-
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-@pytest.fixture(scope="session")
-def s3_admin(s3_server: str) -> Any:
-    """One raw client for the session's server (building clients costs ~0.15 s each)."""
-    return raw_s3_client(s3_server)
 
 
 def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
@@ -82,14 +38,6 @@ def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
 def make_s3(aws_env: None) -> Callable[..., S3Backend]:
     """``s3_backend`` for test modules (conftest helpers are not importable)."""
     return s3_backend
-
-
-@pytest.fixture
-def s3_bucket(s3_admin: Any, aws_env: None) -> str:
-    """A fresh, empty bucket for one test."""
-    bucket = f"gm-test-{uuid.uuid4().hex[:16]}"
-    s3_admin.create_bucket(Bucket=bucket)
-    return bucket
 
 
 @pytest.fixture(params=KINDS)
