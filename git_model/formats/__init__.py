@@ -17,7 +17,9 @@ from git_model.formats.info import ModelInfo, TensorInfo
 from git_model.formats.onnx import OnnxFormat
 from git_model.formats.safetensors import SafetensorsFormat
 
-__all__ = ["FORMATS", "HEAD_BYTES", "ModelFormat", "ModelInfo", "TensorInfo", "detect", "read_model_info"]
+__all__ = [
+    "FORMATS", "HEAD_BYTES", "ModelFormat", "ModelInfo", "TensorInfo", "detect", "read_model_info",
+]
 
 HEAD_BYTES = 16  # how many leading bytes ``detect`` looks at
 

@@ -222,7 +222,8 @@ class _Stats:
 
     def add(self, a: bytes, b: bytes) -> None:
         if self.codec is None:
-            self.differing += int(np.count_nonzero(np.frombuffer(a, np.uint8) != np.frombuffer(b, np.uint8)))
+            differs = np.frombuffer(a, np.uint8) != np.frombuffer(b, np.uint8)
+            self.differing += int(np.count_nonzero(differs))
             return
         bits = f"<u{self.codec.itemsize}"
         differs = np.frombuffer(a, bits) != np.frombuffer(b, bits)
@@ -255,11 +256,13 @@ def _read(src: _Source, offset: int, size: int) -> bytes:
     stream.seek(offset)
     data = read_exact(stream, size)
     if len(data) != size:
-        raise FormatError(f"{name}: truncated: tensor data at byte {offset} ends past the end of the file")
+        raise FormatError(f"{name}: truncated: tensor data at byte {offset} ends past the file's end")
     return data
 
 
-def _metadata_changes(old: dict[str, str], new: dict[str, str]) -> dict[str, tuple[str | None, str | None]]:
+def _metadata_changes(
+    old: dict[str, str], new: dict[str, str]
+) -> dict[str, tuple[str | None, str | None]]:
     keys = list(old) + [k for k in new if k not in old]
     return {k: (old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)}
 
@@ -277,7 +280,8 @@ def _number(value: float | None) -> float | str | None:
 def _change_text(c: TensorChange) -> str:
     head = f"~ {c.name}  "
     if c.reason == "dtype":
-        return head + f"dtype {c.old.dtype} -> {c.new.dtype}, shape {list(c.old.shape)} -> {list(c.new.shape)}"
+        shapes = f"{list(c.old.shape)} -> {list(c.new.shape)}"
+        return head + f"dtype {c.old.dtype} -> {c.new.dtype}, shape {shapes}"
     if c.reason == "shape":
         return head + f"{c.new.dtype} shape {list(c.old.shape)} -> {list(c.new.shape)}"
     where = f"{c.new.dtype} {list(c.new.shape)}"

@@ -255,7 +255,8 @@ def _length(cur: Cursor, wire: int, what: str) -> int:
         raise cur.error(f"{what} at byte {cur.tell()} has wire type {wire}, expected a length")
     size = _varint(cur, f"{what} length")
     if size > cur.remaining():
-        raise cur.error(f"truncated: {what} at byte {cur.tell()} needs {size} bytes, {cur.remaining()} left")
+        left = cur.remaining()
+        raise cur.error(f"truncated: {what} at byte {cur.tell()} needs {size} bytes, {left} left")
     return cur.tell() + size
 
 

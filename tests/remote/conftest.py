@@ -7,7 +7,6 @@ way a real S3-protocol server would exercise them; boto3 itself is never patched
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import uuid
