@@ -24,9 +24,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from git_model.cli import demo, filter_cmds, fsck, hook, install, sync_cmds, track
+    from git_model.cli import demo, filter_cmds, fsck, hook, inspect_cmds, install, meta_cmds, sync_cmds, track
 
-    for module in (install, track, filter_cmds, fsck, sync_cmds, hook, demo):
+    for module in (install, track, filter_cmds, fsck, sync_cmds, hook, demo, inspect_cmds, meta_cmds):
         module.register(cli)
 
 
