@@ -24,9 +24,25 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from git_model.cli import demo, filter_cmds, fsck, hook, inspect_cmds, install, meta_cmds, sync_cmds, track
+    from git_model.cli import (
+        demo,
+        filter_cmds,
+        fsck,
+        get_cmd,
+        hook,
+        inspect_cmds,
+        install,
+        maintenance_cmds,
+        meta_cmds,
+        migrate_cmds,
+        sync_cmds,
+        track,
+    )
 
-    for module in (install, track, filter_cmds, fsck, sync_cmds, hook, demo, inspect_cmds, meta_cmds):
+    for module in (
+        install, track, filter_cmds, fsck, sync_cmds, hook, demo, inspect_cmds, meta_cmds, migrate_cmds, get_cmd,
+        maintenance_cmds,
+    ):
         module.register(cli)
 
 
