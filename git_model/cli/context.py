@@ -58,7 +58,7 @@ class AppContext:
             return None
         return ensure_local(self.store, self.remote(), pointers)
 
-    def _config_int(self, key: str, default: int) -> int:
+    def config_int(self, key: str, default: int) -> int:
         raw = self.repo.git("config", "--type=int", "--get", key, check=False)
         if raw.returncode == 0:
             return int(raw.stdout.decode().strip())
@@ -68,7 +68,7 @@ class AppContext:
         return default
 
     def _pack_size(self) -> int:
-        size = self._config_int("model.packSize", TARGET_PACK_SIZE)
+        size = self.config_int("model.packSize", TARGET_PACK_SIZE)
         if size < 1 << 20:
             raise ConfigError(f"git config model.packSize: {size} is below the minimum of 1 MiB")
         return size
@@ -76,4 +76,4 @@ class AppContext:
     @property
     def direct_checkout_size(self) -> int:
         """Models larger than this are written to disk by git-model, not through Git's smudge."""
-        return self._config_int("model.directCheckoutSize", DEFAULT_DIRECT_CHECKOUT_SIZE)
+        return self.config_int("model.directCheckoutSize", DEFAULT_DIRECT_CHECKOUT_SIZE)

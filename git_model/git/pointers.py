@@ -21,7 +21,7 @@ class TrackedPointer:
     pointer: Pointer
 
 
-def _read_pointers(repo: Repo, candidates: list[tuple[str, str]]) -> list[TrackedPointer]:
+def read_pointers(repo: Repo, candidates: list[tuple[str, str]]) -> list[TrackedPointer]:
     """``candidates`` are (blob oid, path); returns those whose content is a pointer."""
     if not candidates:
         return []
@@ -66,7 +66,7 @@ def pointers_in_tree(
         if exclude and any(matches(p, path) for p in exclude):
             continue
         candidates.append((oid, path))
-    return _read_pointers(repo, candidates)
+    return read_pointers(repo, candidates)
 
 
 def pointers_in_range(repo: Repo, include: list[str], exclude: list[str]) -> list[TrackedPointer]:
@@ -82,4 +82,4 @@ def pointers_in_range(repo: Repo, include: list[str], exclude: list[str]) -> lis
         oid, _, path = line.partition(" ")
         if path:
             candidates.append((oid, path))
-    return _read_pointers(repo, candidates)
+    return read_pointers(repo, candidates)

@@ -27,6 +27,7 @@ from git_model.store import manifest as manifest_mod
 from git_model.store.atomic import AtomicFile, write_atomic
 from git_model.store.index import IDX_HEADER, ChunkIndex, Location, decode_idx, encode_idx
 from git_model.store.pack import PackWriter
+from git_model.store.lock import store_lock
 from git_model.store.store import LocalStore
 
 WORKERS = 8
@@ -124,6 +125,11 @@ def _parallel(pool: ThreadPoolExecutor, fn: Callable, items: Iterable) -> list: 
 
 def push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], label: str = "Uploading models") -> TransferStats:
     """Make the remote hold every pointer's manifest and chunks; returns what was sent."""
+    with store_lock(store.root, exclusive=False):  # no local gc while we read packs
+        return _push(store, remote, pointers, label)
+
+
+def _push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], label: str) -> TransferStats:
     stats = TransferStats()
     unique = list({p.oid: p for p in pointers}.values())
     with ThreadPoolExecutor(remote.workers) as pool:
@@ -257,6 +263,12 @@ def _coalesce(by_pack: dict[str, list[tuple[bytes, Location]]]) -> list[_Range]:
 
 def fetch(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], label: str = "Downloading models") -> TransferStats:
     """Make the local store hold every pointer's manifest and chunks; returns what was moved."""
+    with store_lock(store.root, exclusive=False):
+        return _fetch(store, remote, pointers, label)
+
+
+def _fetch(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], label: str) -> TransferStats:
+    store.refresh_index()
     stats = TransferStats()
     unique = list({p.oid: p for p in pointers}.values())
     staged: list[tuple[Pointer, AtomicFile]] = []

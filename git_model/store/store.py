@@ -25,7 +25,12 @@ from git_model.store import manifest as manifest_mod
 from git_model.store.chunker import chunks
 from git_model.store.codec import Codec
 from git_model.store.index import ChunkIndex, Location, write_idx
+from git_model.store.atomic import write_atomic
+from git_model.store.lock import store_lock
 from git_model.store.pack import TARGET_PACK_SIZE, PackEntry, PackWriter
+
+
+GC_GENERATION = "gc.generation"
 
 
 def chunk_id(data: bytes | memoryview) -> bytes:
@@ -66,6 +71,7 @@ class LocalStore:
         self.manifest_dir = root / "manifests"
         self.compression = compression
         self._index: ChunkIndex | None = None
+        self._index_generation = ""
         self._codec = Codec(compression)
         self._pack_fds: dict[str, int] = {}
 
@@ -73,6 +79,7 @@ class LocalStore:
     @property
     def index(self) -> ChunkIndex:
         if self._index is None:
+            self._index_generation = self.gc_generation()
             self._index = ChunkIndex.load(self.pack_dir)
         return self._index
 
@@ -80,6 +87,22 @@ class LocalStore:
         """Forget cached state (another process may have added packs)."""
         self.close()
         self._index = None
+
+    def gc_generation(self) -> str:
+        """Changes whenever a gc removed packs (see `bump_gc_generation`)."""
+        try:
+            return (self.root / GC_GENERATION).read_text()
+        except FileNotFoundError:
+            return ""
+
+    def bump_gc_generation(self) -> None:
+        write_atomic(self.root / GC_GENERATION, os.urandom(8).hex().encode())
+
+    def refresh_index(self) -> None:
+        """Reload the index when a gc removed packs since it was loaded: a long-running
+        filter must not deduplicate against chunks that are gone."""
+        if self._index is not None and self._index_generation != self.gc_generation():
+            self.reload()
 
     def close(self) -> None:
         for fd in self._pack_fds.values():
@@ -96,6 +119,11 @@ class LocalStore:
 
     def add(self, stream: BinaryIO) -> AddResult:
         """Chunk, deduplicate and store ``stream``; return its pointer once durable."""
+        with store_lock(self.root, exclusive=False):
+            return self._add(stream)
+
+    def _add(self, stream: BinaryIO) -> AddResult:
+        self.refresh_index()  # a gc may have rewritten packs since the index was loaded
         reader = HashingReader(stream)
         index = self.index
         manifest = manifest_mod.ManifestWriter(self.manifest_dir)

@@ -1,0 +1,1 @@
+"""Keeping a store healthy over years: liveness, gc, remote verification."""

@@ -1,0 +1,88 @@
+"""`git model gc`: keeps what is needed or unpushed, drops the rest, compacts packs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import git, gm
+from modelgen import fine_tune, tensor_specs, write_safetensors
+
+SIZE = 8 << 20
+N = 32
+
+
+def pack_bytes(repo: Path) -> int:
+    return sum(p.stat().st_size for p in (repo / ".git/model/packs").glob("*.pack"))
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> tuple[Path, Path]:
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(bare), str(work))
+    gm(work, "install")
+    gm(work, "track", "*.safetensors")
+    git(work, "add", ".gitattributes")
+    git(work, "commit", "-qm", "track")
+    return work, bare
+
+
+def commit_versions(work: Path, count: int) -> list[bytes]:
+    specs = tensor_specs(SIZE, N)
+    versions = []
+    for i in range(count):
+        write_safetensors(work / "model.safetensors", specs, seeds=fine_tune(specs, 0.25, seed=100 + i) if i else None)
+        versions.append((work / "model.safetensors").read_bytes())
+        git(work, "add", "model.safetensors")
+        git(work, "commit", "-qm", f"v{i}")
+    return versions
+
+
+def test_gc_keeps_only_the_last_pushed_version(shared: tuple[Path, Path]) -> None:
+    work, _ = shared
+    versions = commit_versions(work, 5)
+    git(work, "push", "-q", "origin", "main")
+    before = pack_bytes(work)
+    dry = json.loads(gm(work, "gc", "--dry-run", "--recent-days", "0", "--json").stdout)
+    assert len(dry["dropped_versions"]) == 4 and pack_bytes(work) == before
+    gm(work, "gc", "--recent-days", "0")
+    after = pack_bytes(work)
+    assert after <= SIZE * 1.10, (before, after)
+    assert b"0 problem(s)" in gm(work, "fsck").stdout
+    git(work, "checkout", "-q", "HEAD~3")  # an old version comes back from the remote
+    assert (work / "model.safetensors").read_bytes() == versions[1]
+
+
+def test_gc_never_drops_unpushed_versions(shared: tuple[Path, Path]) -> None:
+    work, _ = shared
+    commit_versions(work, 3)
+    before = pack_bytes(work)
+    out = gm(work, "gc", "--recent-days", "0", "--json").stdout
+    assert json.loads(out)["dropped_versions"] == []
+    assert pack_bytes(work) == before
+
+
+def test_gc_keeps_versions_the_remote_lacks_unless_forced(shared: tuple[Path, Path]) -> None:
+    work, _ = shared
+    commit_versions(work, 3)
+    git(work, "push", "-q", "--no-verify", "origin", "main")  # refs pushed, weights not
+    result = gm(work, "gc", "--recent-days", "0")
+    assert b"remote does not hold" in result.stderr
+    assert json.loads(gm(work, "gc", "--recent-days", "0", "--json").stdout)["dropped_versions"] == []
+
+
+def test_gc_keeps_stash_and_index(shared: tuple[Path, Path]) -> None:
+    work, _ = shared
+    commit_versions(work, 2)
+    git(work, "push", "-q", "origin", "main")
+    specs = tensor_specs(SIZE, N)
+    write_safetensors(work / "model.safetensors", specs, seeds={specs[1][0]: 999})
+    git(work, "add", "model.safetensors")
+    staged = (work / "model.safetensors").read_bytes()
+    git(work, "stash", "-q")
+    gm(work, "gc", "--recent-days", "0", "--force")
+    git(work, "stash", "pop", "-q")
+    assert (work / "model.safetensors").read_bytes() == staged
