@@ -113,3 +113,35 @@ def resolve_remote(repo: Repo, name: str | None = None, git_url: str | None = No
             f"(set 'git config remote.{name}.modelurl URL' or [remote] url in {GITMODEL_FILE})"
         )
     return ModelRemote(name, str(embedded_store_dir(local)), f"embedded in {local}")
+
+
+def gitmodel_value_at(repo: Repo, commit: str, key: str) -> str | None:
+    """A key from the ``.gitmodel`` committed in ``commit`` (for a repository that has no
+    worktree and whose HEAD means nothing, such as the cache of `git model get`)."""
+    listing = repo.git("ls-tree", "-z", commit, "--", GITMODEL_FILE).stdout
+    if not listing:
+        return None
+    proc = repo.git("config", "--blob", f"{commit}:{GITMODEL_FILE}", "--get", key, check=False)
+    if proc.returncode == 0:
+        return proc.stdout.decode().rstrip("\n")
+    if proc.returncode == 1:  # key absent
+        return None
+    detail = proc.stderr.decode(errors="replace").strip().splitlines()
+    raise ConfigError(f"{GITMODEL_FILE} at {commit[:12]}: {detail[-1] if detail else 'cannot be parsed'}")
+
+
+def resolve_at_commit(repo: Repo, commit: str, git_url: str) -> ModelRemote:
+    """The store of the Git repository at ``git_url`` as of ``commit`` (fetched into ``repo``):
+    ``[remote] url`` of the ``.gitmodel`` in that commit, else the embedded default when
+    ``git_url`` is a local path or ``file://`` URL. Per-clone git config does not apply: there
+    is no clone. A network URL with neither is a ConfigError."""
+    value = gitmodel_value_at(repo, commit, "remote.url")
+    if value:
+        return ModelRemote(git_url, value, f"{GITMODEL_FILE} at {commit[:12]}")
+    local = local_path_of(git_url, Path.cwd())
+    if local is None:
+        raise ConfigError(
+            f"{git_url}: no model store configured for a network repository "
+            f"(commit [remote] url in {GITMODEL_FILE}, or pass the store URL explicitly)"
+        )
+    return ModelRemote(git_url, str(embedded_store_dir(local)), f"embedded in {local}")
