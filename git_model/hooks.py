@@ -18,8 +18,8 @@ from git_model.store.atomic import write_atomic
 
 MARKER = "# git-model hook:"
 # Hooks whose behaviour `git model hook NAME` implements; each issue that adds one lists it.
-CLIENT_HOOKS: tuple[str, ...] = ("pre-push", "post-checkout", "post-merge")
-SERVER_HOOKS: tuple[str, ...] = ()
+CLIENT_HOOKS: tuple[str, ...] = ("pre-push", "post-checkout", "post-merge", "pre-commit")
+SERVER_HOOKS: tuple[str, ...] = ("pre-receive",)
 STDIN_HOOKS = {"pre-push", "pre-receive"}
 
 
@@ -82,11 +82,13 @@ def ensure_hooks(repo: Repo) -> None:
     if repo.is_bare:
         return
     directory = repo.hooks_dir()
+    if not directory.is_dir():
+        return  # e.g. core.hooksPath=/dev/null: the user turned hooks off
     absent = tuple(h for h in CLIENT_HOOKS if not (directory / h).exists())
     if absent:
         try:
             install_hooks(repo, absent)
-        except GitModelError:
+        except (GitModelError, OSError):
             pass  # an unwritable hooks dir must not break checkout; `install` reports it
 
 

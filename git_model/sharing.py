@@ -11,7 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from git_model.errors import GitModelError
 from git_model.git.pointers import TrackedPointer, pointers_in_range, pointers_in_tree
@@ -22,13 +22,34 @@ from git_model.remote.transfer import RemoteStore, TransferStats, ensure_local, 
 from git_model.store.atomic import AtomicFile
 from git_model.store.store import LocalStore
 
+if TYPE_CHECKING:
+    from git_model.remote.crypto import Cipher
+
 ZERO_OID_CHARS = {"0"}
 DEFAULT_DIRECT_THRESHOLD = 256 * 1024 * 1024
 
 
 def remote_store(repo: Repo, store: LocalStore, name: str | None = None, git_url: str | None = None) -> RemoteStore:
     resolved = resolve_remote(repo, name, git_url)
-    return open_remote_store(store, resolved.url, repo.worktree or repo.git_dir)
+    return open_remote_store(store, resolved.url, repo.worktree or repo.git_dir, cipher=remote_cipher(repo))
+
+
+def remote_cipher(repo: Repo) -> "Cipher | None":
+    """The cipher when `model.encrypt` (git config) or `remote.encrypt` (.gitmodel) is true."""
+    from git_model.errors import ConfigError
+    from git_model.remote.crypto import KEY_ENV, Cipher, load_key
+    from git_model.remote.resolve import GITMODEL_FILE, gitmodel_value
+
+    flag = repo.config_get("model.encrypt") or gitmodel_value(repo, "remote.encrypt") or "false"
+    if flag.lower() not in ("true", "yes", "on", "1"):
+        return None
+    key = load_key(repo.config_get("model.encryptionKeyFile"))
+    if key is None:
+        raise ConfigError(
+            f"the model store is encrypted ({GITMODEL_FILE} or model.encrypt): set ${KEY_ENV} "
+            "or 'git config model.encryptionKeyFile PATH'"
+        )
+    return Cipher(key)
 
 
 @dataclass(frozen=True)

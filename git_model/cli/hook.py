@@ -16,7 +16,13 @@ from git_model.errors import GitModelError
 @click.pass_obj
 def hook(app: AppContext, name: str, args: tuple[str, ...]) -> None:
     """Run the git-model part of hook NAME (called by the installed hook scripts)."""
-    handlers = {"pre-push": _pre_push, "post-checkout": _post_checkout, "post-merge": _post_merge}
+    handlers = {
+        "pre-push": _pre_push,
+        "post-checkout": _post_checkout,
+        "post-merge": _post_merge,
+        "pre-commit": _pre_commit,
+        "pre-receive": _pre_receive,
+    }
     handler = handlers.get(name)
     if handler is None:
         raise GitModelError(f"hook: unknown hook {name!r}")
@@ -65,6 +71,51 @@ def _write_pointers(app: AppContext) -> None:
     written, _ = materialize(app.repo, app.store, _remote_or_none(app), None)
     if written:
         click.echo(f"git-model: wrote {len(written)} model(s) directly to the working tree", err=True)
+
+
+def _pre_commit(app: AppContext, args: list[str]) -> None:
+    """Refuse a commit whose new or changed models break the staged .gitmodel policy."""
+    from git_model.errors import PolicyViolation
+    from git_model.policy.check import check_staged
+    from git_model.policy.metadata import ModelAccess
+
+    if app.repo.is_bare:
+        return
+    report = check_staged(app.repo, ModelAccess(app.store, fetch=app.ensure_local))
+    if not report.violations:
+        return
+    for violation in report.violations:
+        click.echo(str(violation), err=True)
+    raise PolicyViolation(
+        f"commit refused: {len(report.violations)} policy violation(s) in {report.failed_models} model(s) "
+        f"({report.policy.source}); add the metadata to the model or to its sidecar "
+        "('git model meta set PATH KEY=VALUE', then 'git add PATH.meta.toml')"
+    )
+
+
+def _pre_receive(app: AppContext, args: list[str]) -> None:
+    """Refuse ref updates that bring model versions breaking the policy of the pushed commit."""
+    from git_model.errors import PolicyViolation
+    from git_model.policy.receive import check_update, parse_updates
+
+    problems = 0
+    for update in parse_updates(sys.stdin.read().splitlines()):
+        report = check_update(app.repo, app.store, update)
+        if report is None:
+            continue
+        for note in report.notes:
+            click.echo(f"git-model: {note}", err=True)
+        if report.violations:
+            click.echo(
+                f"git-model: {update.ref}: {len(report.violations)} policy violation(s) in "
+                f"{report.failed_models} model(s) ({report.policy.source}):",
+                err=True,
+            )
+            for violation in report.violations:
+                click.echo(str(violation), err=True)
+            problems += len(report.violations)
+    if problems:
+        raise PolicyViolation(f"push refused: {problems} policy violation(s); fix the model metadata and push again")
 
 
 def _remote_or_none(app: AppContext):  # type: ignore[no-untyped-def]

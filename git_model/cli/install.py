@@ -27,12 +27,22 @@ def _repo_or_none(app: AppContext):
 @click.option("--global", "global_", is_flag=True, help="Configure for the user (default).")
 @click.option("--system", is_flag=True, help="Configure for every user of this machine.")
 @click.option("--skip-smudge", is_flag=True, help="Leave pointers in the working tree on checkout.")
+@click.option("--server", is_flag=True, help="Only install the pre-receive policy hook into this (bare) repository.")
 @click.pass_obj
-def install(app: AppContext, local: bool, global_: bool, system: bool, skip_smudge: bool) -> None:
+def install(app: AppContext, local: bool, global_: bool, system: bool, skip_smudge: bool, server: bool) -> None:
     """Configure Git to use git-model's filters (and set up the current repository)."""
-    from git_model.hooks import install_hooks
+    from git_model.hooks import SERVER_HOOKS, install_hooks
     from git_model.install import install_config
 
+    if server:
+        if local or global_ or system or skip_smudge:
+            raise UsageError("install --server: takes no other option (it only installs the server hooks)")
+        repo = app.repo
+        repo.model_dir.mkdir(parents=True, exist_ok=True)
+        lines = install_hooks(repo, SERVER_HOOKS)
+        for line in lines or ["server hooks already installed"]:
+            click.echo(f"git-model: {line}", err=True)
+        return
     scope = _scope(local, global_, system)
     repo = _repo_or_none(app)
     if scope == "local" and repo is None:
@@ -50,12 +60,19 @@ def install(app: AppContext, local: bool, global_: bool, system: bool, skip_smud
 @click.option("--local", is_flag=True)
 @click.option("--global", "global_", is_flag=True)
 @click.option("--system", is_flag=True)
+@click.option("--server", is_flag=True, help="Only remove the hooks git-model installed in this repository.")
 @click.pass_obj
-def uninstall(app: AppContext, local: bool, global_: bool, system: bool) -> None:
+def uninstall(app: AppContext, local: bool, global_: bool, system: bool, server: bool) -> None:
     """Remove git-model's filter configuration and the hooks it installed (the store stays)."""
     from git_model.hooks import uninstall_hooks
     from git_model.install import uninstall_config
 
+    if server:
+        if local or global_ or system:
+            raise UsageError("uninstall --server: takes no other option (it only removes the hooks)")
+        for line in uninstall_hooks(app.repo):
+            click.echo(f"git-model: {line}", err=True)
+        return
     scope = _scope(local, global_, system)
     repo = _repo_or_none(app)
     if scope == "local" and repo is None:

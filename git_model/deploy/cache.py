@@ -86,7 +86,7 @@ class RepoCache:
 
     def __init__(self, cache_root: Path, url: str) -> None:
         self.url = normalize_url(url)
-        self.dir = cache_root / "repos" / cache_key(self.url)
+        self.dir = cache_root.absolute() / "repos" / cache_key(self.url)
         self.lock_path = self.dir.with_name(self.dir.name + ".lock")
         self.repo = Repo(worktree=None, git_dir=self.dir, common_dir=self.dir)
         self.store = LocalStore(self.dir / "model", pack_size=CACHE_PACK_SIZE)
@@ -210,5 +210,7 @@ class RepoCache:
 
 
 def _last_line(stderr: bytes) -> str:
-    lines = [line for line in stderr.decode(errors="replace").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "failed"
+    """Git's own message: its first ``fatal:`` line (later lines are hints), else the last."""
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (fatal or lines or ["failed"])[0 if fatal else -1]

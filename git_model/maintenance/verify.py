@@ -13,7 +13,7 @@ from pathlib import Path
 from git_model.errors import GitModelError, RemoteNotFound
 from git_model.git.pointers import TrackedPointer, pointers_in_range, pointers_in_tree, read_pointers
 from git_model.git.repo import Repo
-from git_model.remote.transfer import RemoteStore, ensure_local, manifest_key
+from git_model.remote.transfer import RemoteStore, ensure_local
 from git_model.store import manifest as manifest_mod
 from git_model.store.fsck import FsckReport, Problem
 from git_model.store.index import ChunkIndex
@@ -57,7 +57,7 @@ def check_pointers(store: LocalStore, pointers: list[TrackedPointer], remote: Re
         if remote is None or remote_index is None:
             continue
         try:
-            raw = remote.call(remote.read_bytes, manifest_key(item.pointer.oid))
+            raw = remote.read_manifest(item.pointer.oid)
         except RemoteNotFound:
             report.missing_remote.append((item, "manifest"))
             continue

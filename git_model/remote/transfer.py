@@ -14,19 +14,21 @@ from __future__ import annotations
 import io
 import sys
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, TextIO
+from typing import Callable, Iterable, Iterator, TextIO
 
-from git_model.errors import CorruptObjectError, FormatError, MissingObjectError, RemoteNotFound
+from git_model.errors import ConfigError, CorruptObjectError, FormatError, MissingObjectError, RemoteNotFound
 from git_model.pointer import Pointer
 from git_model.remote.backend import Backend
+from git_model.remote.crypto import CHECK_KEY, Cipher
 from git_model.remote.retry import with_retries
 from git_model.store import manifest as manifest_mod
 from git_model.store.atomic import AtomicFile, write_atomic
 from git_model.store.index import IDX_HEADER, ChunkIndex, Location, decode_idx, encode_idx
-from git_model.store.pack import PackWriter
+from git_model.store.pack import PackEntry, PackWriter
 from git_model.store.lock import store_lock
 from git_model.store.store import LocalStore
 
@@ -81,10 +83,11 @@ class Progress:
 class RemoteStore:
     """A remote store seen through a backend, with a local cache of its (immutable) indexes."""
 
-    def __init__(self, backend: Backend, cache_dir: Path, workers: int = WORKERS) -> None:
+    def __init__(self, backend: Backend, cache_dir: Path, workers: int = WORKERS, cipher: Cipher | None = None) -> None:
         self.backend = backend
         self.cache_dir = cache_dir
         self.workers = workers
+        self.cipher = cipher  # set when the remote store is encrypted (docs/encryption.md)
 
     def call(self, fn: Callable, *args):  # type: ignore[no-untyped-def]
         return with_retries(lambda: fn(*args))
@@ -97,7 +100,7 @@ class RemoteStore:
         missing = [k for k in wanted if not (self.cache_dir / k.rsplit("/", 1)[1]).exists()]
 
         def fetch_idx(key: str) -> int:
-            raw = self.call(self.read_bytes, key)
+            raw = self._open(self.call(self.read_bytes, key), key)
             decode_idx(raw, f"{self.backend.url}/{key}")  # verify before caching
             write_atomic(self.cache_dir / key.rsplit("/", 1)[1], raw)
             return len(raw)
@@ -117,6 +120,44 @@ class RemoteStore:
 
     def has_manifest(self, oid: str) -> bool:
         return bool(self.call(self.backend.exists, manifest_key(oid)))
+
+    def read_manifest(self, oid: str) -> bytes:
+        """A manifest's plain bytes; RemoteNotFound when the remote lacks it."""
+        key = manifest_key(oid)
+        return self._open(self.call(self.read_bytes, key), key)
+
+    def write_small(self, key: str, raw: bytes) -> int:
+        """Upload an index or manifest (sealed when encrypted); returns bytes sent."""
+        data = self.cipher.seal_blob(raw) if self.cipher else raw
+        self.call(self.backend.upload_bytes, key, data)
+        return len(data)
+
+    def _open(self, data: bytes, key: str) -> bytes:
+        return self.cipher.open_blob(data, f"{self.backend.url}/{key}") if self.cipher else data
+
+    def check_key(self) -> None:
+        """Record the key's check value on first use; refuse a different key afterwards."""
+        if self.cipher is None:
+            return
+        try:
+            stored = self.call(self.read_bytes, CHECK_KEY)
+        except RemoteNotFound:
+            self.call(self.backend.upload_bytes, CHECK_KEY, self.cipher.check_value)
+            return
+        if stored != self.cipher.check_value:
+            raise ConfigError(f"{self.backend.url}: the encryption key does not match the one this store was written with")
+
+
+def bounded_map(pool: ThreadPoolExecutor, fn: Callable, items: list, window: int) -> Iterator:  # type: ignore[type-arg]
+    """Like `pool.map`, in order, but with at most ``window`` results in flight or waiting,
+    so memory stays bounded when the consumer is slower than the downloads."""
+    pending: deque[Future] = deque()  # type: ignore[type-arg]
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _parallel(pool: ThreadPoolExecutor, fn: Callable, items: Iterable) -> list:  # type: ignore[type-arg]
@@ -155,7 +196,8 @@ def _push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], l
     by_pack: dict[str, list[tuple[bytes, Location]]] = {}
     for cid, location in needed.items():
         by_pack.setdefault(location.pack_id, []).append((cid, location))
-    whole = [pid for pid, items in by_pack.items() if len(items) == _pack_entry_count(store, pid)]
+    remote.check_key()
+    whole = [] if remote.cipher else [pid for pid, items in by_pack.items() if len(items) == _pack_entry_count(store, pid)]
     with ThreadPoolExecutor(remote.workers) as pool:
         uploads: list[Future] = []  # type: ignore[type-arg]
         for pack_id in whole:
@@ -163,18 +205,23 @@ def _push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], l
         repack = [item for pid, items in by_pack.items() if pid not in set(whole) for item in items]
         stage = store.root / "tmp-upload"
         writer: PackWriter | None = None
+        real: list[PackEntry] = []  # the entries under their real ids, for the sealed index
         try:
             for cid, location in repack:
                 stored, _ = store.read_stored(cid, location, f"model chunk {cid.hex()}")
                 if writer is None:
-                    writer = PackWriter(stage)
-                writer.add(cid, location.codec, stored, location.raw_len)
+                    writer, real = PackWriter(stage), []
+                if remote.cipher:
+                    entry = writer.add(remote.cipher.keyed_id(cid), location.codec, remote.cipher.seal_chunk(cid, stored), location.raw_len)
+                    real.append(PackEntry(cid, entry.offset, entry.stored_len, entry.raw_len, entry.codec))
+                else:
+                    real.append(writer.add(cid, location.codec, stored, location.raw_len))
                 if writer.size >= store.pack_size:
-                    uploads.append(_seal_and_upload(pool, remote, writer, progress))
+                    uploads.append(_seal_and_upload(pool, remote, writer, real, progress))
                     writer = None
                     _wait_backlog(uploads)
             if writer is not None:
-                uploads.append(_seal_and_upload(pool, remote, writer, progress))
+                uploads.append(_seal_and_upload(pool, remote, writer, real, progress))
                 writer = None
             for future in uploads:
                 sent = future.result()
@@ -188,9 +235,7 @@ def _push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], l
         stats.chunks = len(needed)
 
         def send_manifest(pointer: Pointer) -> int:
-            raw = store.manifest_path(pointer).read_bytes()
-            remote.call(remote.backend.upload_bytes, manifest_key(pointer.oid), raw)
-            return len(raw)
+            return remote.write_small(manifest_key(pointer.oid), store.manifest_path(pointer).read_bytes())
 
         stats.bytes += sum(_parallel(pool, send_manifest, pending))
     stats.files = len(pending)
@@ -211,10 +256,12 @@ def _wait_backlog(uploads: list[Future]) -> None:  # type: ignore[type-arg]
         running = [f for f in uploads if not f.done()]
 
 
-def _seal_and_upload(pool: ThreadPoolExecutor, remote: RemoteStore, writer: PackWriter, progress: Progress) -> Future:  # type: ignore[type-arg]
-    pack_id, entries = writer.seal()
+def _seal_and_upload(
+    pool: ThreadPoolExecutor, remote: RemoteStore, writer: PackWriter, real: list[PackEntry], progress: Progress
+) -> Future:  # type: ignore[type-arg]
+    pack_id, _ = writer.seal()
     path = writer.directory / f"{pack_id}.pack"
-    return pool.submit(_upload_pack, remote, path, pack_id, encode_idx(entries), progress, True)
+    return pool.submit(_upload_pack, remote, path, pack_id, encode_idx(real), progress, True)
 
 
 def _upload_pack(
@@ -225,10 +272,10 @@ def _upload_pack(
         if idx is None:
             idx = path.with_suffix(".idx").read_bytes()
         remote.call(remote.backend.upload, pack_key(pack_id), path)
-        remote.call(remote.backend.upload_bytes, idx_key(pack_id), idx)
+        sent = remote.write_small(idx_key(pack_id), idx)
         size = path.stat().st_size
         progress.advance(size)
-        return size + len(idx)
+        return size + sent
     finally:
         if remove:
             path.unlink(missing_ok=True)
@@ -304,7 +351,7 @@ def _fetch(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], 
 
 def _download_manifest(remote: RemoteStore, pointer: Pointer) -> bytes:
     try:
-        return remote.call(remote.read_bytes, manifest_key(pointer.oid))
+        return remote.read_manifest(pointer.oid)
     except RemoteNotFound:
         raise MissingObjectError(
             f"model {pointer.short} is not on the remote {remote.backend.url} (was it pushed?)"
@@ -350,11 +397,13 @@ def _fetch_chunks(store: LocalStore, remote: RemoteStore, wanted: list[bytes], l
     writer: PackWriter | None = None
     try:
         with ThreadPoolExecutor(remote.workers) as pool:
-            for r, data in zip(ranges, pool.map(download, ranges)):
+            for r, data in zip(ranges, bounded_map(pool, download, ranges, 2 * remote.workers)):
                 stats.bytes += len(data)
                 view = memoryview(data)
                 for cid, loc in r.chunks:
                     stored = view[loc.offset - r.start : loc.offset - r.start + loc.stored_len]
+                    if remote.cipher:
+                        stored = memoryview(remote.cipher.open_chunk(cid, stored, f"{remote.backend.url}/{pack_key(r.pack_id)}"))
                     store.verify_chunk(
                         cid, loc.codec, bytes(stored), loc.raw_len, f"{remote.backend.url}/{pack_key(r.pack_id)}", "fetch"
                     )
@@ -395,8 +444,8 @@ def cache_dir_for(store: LocalStore, url: str) -> Path:
     return store.root / "remotes" / hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def open_remote_store(store: LocalStore, url: str, base_dir: Path | None = None) -> RemoteStore:
+def open_remote_store(store: LocalStore, url: str, base_dir: Path | None = None, cipher: Cipher | None = None) -> RemoteStore:
     from git_model.remote.url import open_backend
 
-    return RemoteStore(open_backend(url, base_dir), cache_dir_for(store, url))
+    return RemoteStore(open_backend(url, base_dir), cache_dir_for(store, url), cipher=cipher)
 
