@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """git-model vs Git LFS, side by side in one run on this machine.
 
-What is measured (each tool in its own fresh repository, same input files, same page-cache
-state, isolated HOME / global git config):
+Two scenarios (``--scenario add|share|all``, default ``all``), each tool in its own fresh
+repositories, same input files, same page-cache state, isolated HOME / global git config.
+
+``add`` (one repository):
 
 1. ``git add`` of a new model (v1): wall time.
 2. ``git add`` of v2, where a fraction of the tensors changed (``fine_tune``): wall time, and
@@ -13,13 +15,25 @@ state, isolated HOME / global git config):
 4. ``git checkout -- FILE`` of the model after deleting it: wall time, RSS, bit-exactness.
    Then ``git status`` right after (a racy index makes Git re-run the clean filter there).
 
+``share`` (a bare remote repository on another filesystem, ``--remote-dir``, default /dev/shm;
+clients under the work dir; both tools reach it through a ``file://`` URL: git-model's
+embedded store ``remote.git/model``, Git LFS's standalone file transfer ``remote.git/lfs/objects``):
+
+1. client A commits v1 and ``git push``es: wall time, RSS, bytes moved (remote store growth);
+2. ``git clone`` into B: wall time, RSS, bytes moved (B's store), bit-exactness, ``git status``;
+3. A commits v2 and pushes: the same; bytes moved against the changed bytes;
+4. ``git pull`` in B (v1 → v2): wall time, RSS, bytes moved (growth of B's store);
+5. ``git clone`` of v2 into C: the same as 2.
+
 Usage::
 
-    python bench/bench.py                 # 1 GiB, writes docs/benchmarks.md
-    python bench/bench.py --size-mib 64 --output /tmp/bench.md   # quick run
+    python bench/bench.py                 # 1 GiB, both scenarios, writes docs/benchmarks.md
+    python bench/bench.py --size-mib 64 --no-write                # quick run
+    python bench/bench.py --scenario share --size-mib 4096 --tools git-model   # RSS at 4 GiB
 
-The Markdown report (table, ratios, targets, machine, date, exact command) goes to stdout and
-to ``--output`` (default docs/benchmarks.md; a section per model size is replaced in place).
+The Markdown report (tables, ratios, targets, machine, date, exact command) goes to stdout and
+to ``--output`` (default docs/benchmarks.md; a section per scenario and model size is replaced
+in place).
 """
 
 from __future__ import annotations
@@ -58,6 +72,8 @@ TARGET_ADD_V1 = 2.0  # LFS time / git-model time
 TARGET_ADD_V2 = 5.0
 TARGET_GROWTH = 1.15  # git-model store growth / changed bytes
 TARGET_FILTER_RSS_MB = 150.0
+TARGET_CLONE = 1.0  # LFS clone time / git-model clone time: git-model no slower
+TARGET_SHARE_RSS_MB = 300.0  # whole clone/pull (git + every child) for a 4 GiB model
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,6 +313,115 @@ def run_tool(tool: str, base: Path, v1: Path, v2: Path, v2_sha: str, env: dict[s
         result.notes.append(f"{tool}: git status not clean after checkout: {status.stdout.strip()!r}")
     result.checkout_exact = sha256_file(target) == v2_sha
     return result
+
+
+
+# --------------------------------------------------------------------------------------------
+# sharing: push, clone and pull through a bare remote on another filesystem
+# --------------------------------------------------------------------------------------------
+SHARE_STEPS = ("push_v1", "clone_v1", "push_v2", "pull_v2", "clone_v2")
+
+
+@dataclass
+class ShareRun:
+    measured: dict[str, Measured] = field(default_factory=dict)
+    moved: dict[str, int] = field(default_factory=dict)  # bytes moved per step (store growth)
+    status_s: dict[str, float] = field(default_factory=dict)  # `git status` right after clone/pull
+    status_ran_filter: dict[str, bool] = field(default_factory=dict)
+    exact: dict[str, bool] = field(default_factory=dict)  # clone/pull result sha256 == input
+    notes: list[str] = field(default_factory=list)
+
+
+def remote_store_dir(tool: str, remote: Path) -> Path:
+    return remote / ("model" if tool == "git-model" else "lfs/objects")
+
+
+def share_env(tool: str, base: Path, env: dict[str, str]) -> dict[str, str]:
+    """A HOME of its own whose global config installs ``tool`` with the filter wrapped in GNU
+    time, so that the clones (which have no local config yet) use it, as a user's would."""
+    home = base / f"home-{tool}"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**env, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")}
+    sh(["git", "config", "--global", "init.defaultBranch", "main"], home, env)
+    if tool == "git-model":
+        sh([sys.executable, "-m", "git_model", "install", "--global"], home, env)
+        key = "filter.model.process"
+    else:
+        sh(["git", "lfs", "install", "--skip-repo"], home, env)
+        key = "filter.lfs.process"
+    real = sh(["git", "config", "--global", "--get", key], home, env).strip()
+    sh(["git", "config", "--global", key, f'{TIME_BIN} -a -o "$BENCH_RSS_FILE" -f %M {real}'], home, env)
+    return env
+
+
+def run_share(tool: str, base: Path, remote_root: Path, inputs: dict[str, tuple[Path, str]],
+              env: dict[str, str]) -> ShareRun:
+    """One tool through push v1, clone, push v2, pull, clone (see the module docstring)."""
+    work = base / tool
+    work.mkdir(parents=True)
+    env = share_env(tool, work, env)
+    remote = remote_root / tool / "remote.git"
+    remote.parent.mkdir(parents=True)
+    sh(["git", "init", "-q", "--bare", "-b", "main", str(remote)], None, env)
+    url = remote.as_uri()
+    rstore = remote_store_dir(tool, remote)
+    rss = work / "rss"
+    result = ShareRun()
+
+    a = work / "a"
+    setup_repo(tool, a, env)
+    sh(["git", "remote", "add", "origin", url], a, env)
+
+    def push(version: str, step: str) -> None:
+        copy_in(inputs[version][0], a / MODEL_NAME)
+        sh(["git", "add", MODEL_NAME], a, env)
+        sh(["git", "commit", "-q", "-m", version], a, env)
+        os.sync()
+        before = tree_bytes(rstore)
+        result.measured[step] = run_measured(["git", "push", "-q", "-u", "origin", "main"], a, env, rss)
+        result.moved[step] = tree_bytes(rstore) - before
+
+    def after_fetch(repo: Path, version: str, step: str) -> None:
+        result.exact[step] = sha256_file(repo / MODEL_NAME) == inputs[version][1]
+        status = run_measured(["git", "status", "--porcelain"], repo, env, rss)
+        result.status_s[step] = status.wall
+        result.status_ran_filter[step] = status.filter_rss_kb is not None
+        if status.stdout.strip():
+            result.notes.append(f"{tool}: git status not clean after {step}: {status.stdout.strip()!r}")
+
+    def clone(version: str, step: str, name: str) -> Path:
+        repo = work / name
+        os.sync()
+        result.measured[step] = run_measured(["git", "clone", "-q", url, str(repo)], work, env, rss)
+        result.moved[step] = tree_bytes(store_dir(tool, repo))
+        after_fetch(repo, version, step)
+        return repo
+
+    push("v1", "push_v1")
+    b = clone("v1", "clone_v1", "b")
+    push("v2", "push_v2")
+    os.sync()
+    before = tree_bytes(store_dir(tool, b))
+    result.measured["pull_v2"] = run_measured(["git", "pull", "-q", "--ff-only"], b, env, rss)
+    result.moved["pull_v2"] = tree_bytes(store_dir(tool, b)) - before
+    after_fetch(b, "v2", "pull_v2")
+    clone("v2", "clone_v2", "c")
+    return result
+
+
+def copy_seconds(src: Path, dest: Path) -> float:
+    """Copy ``src`` to ``dest`` + fsync (a floor for moving the whole file), then delete it."""
+    os.sync()
+    start = time.perf_counter()
+    shutil.copyfile(src, dest)
+    fd = os.open(dest, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    elapsed = time.perf_counter() - start
+    dest.unlink()
+    return elapsed
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def authenticate(request: Any) -> Any:
     from giftless.auth.identity import DefaultIdentity, Permission
 
     org = (request.view_args or {}).get("organization", "").split("/")[0]
-    identity = DefaultIdentity(name="tester")
+    identity = DefaultIdentity(name="tester", id="tester")  # PyJWT wants a string "sub"
     if org == "anon":
         identity.allow(org, permissions=Permission.all())
     elif org == "readonly":
@@ -70,6 +70,10 @@ def _giftless_app(storage: Path) -> Any:
             additional_config={
                 "LEGACY_ENDPOINTS": False,
                 "AUTH_PROVIDERS": ["lfs_server:authenticate"],
+                "PRE_AUTHORIZED_ACTION_PROVIDER": {
+                    "factory": "giftless.auth.jwt:factory",
+                    "options": {"algorithm": "HS256", "private_key": "git-model-tests-" + "k" * 32},
+                },
                 "TRANSFER_ADAPTERS": {
                     "basic": {
                         "factory": "giftless.transfer.basic_streaming:factory",

@@ -88,7 +88,7 @@ def _pre_commit(app: AppContext, args: list[str]) -> None:
         click.echo(str(violation), err=True)
     raise PolicyViolation(
         f"commit refused: {len(report.violations)} policy violation(s) in {report.failed_models} model(s) "
-        f"({report.policy.source}); add the metadata to the model or to its sidecar "
+        f"(policy: {report.policy.source}); add the metadata to the model or to its sidecar "
         "('git model meta set PATH KEY=VALUE', then 'git add PATH.meta.toml')"
     )
 
@@ -108,7 +108,7 @@ def _pre_receive(app: AppContext, args: list[str]) -> None:
         if report.violations:
             click.echo(
                 f"git-model: {update.ref}: {len(report.violations)} policy violation(s) in "
-                f"{report.failed_models} model(s) ({report.policy.source}):",
+                f"{report.failed_models} model(s); policy: {report.policy.source}",
                 err=True,
             )
             for violation in report.violations:

@@ -85,10 +85,11 @@ def show(app: AppContext, path: str, rev: str | None, as_json: bool) -> None:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     click.echo(f"{rel} ({info.format or 'unknown format'})" + (f", sidecar {info.sidecar_name}" if info.sidecar_name else ""))
-    width = max((len(k) for k in merged), default=0)
-    for key, value in merged.items():
-        text = as_text(value).replace("\\", "\\\\").replace("\n", "\\n")
-        click.echo(f"  {key:<{width}}  {text}  [{info.source_of(key)}]")
+    texts = {k: as_text(v).replace("\\", "\\\\").replace("\n", "\\n") for k, v in merged.items()}
+    width = max((len(k) for k in texts), default=0)
+    value_width = min(max((len(t) for t in texts.values()), default=0), 40)
+    for key, text in texts.items():
+        click.echo(f"  {key:<{width}}  {text:<{value_width}}  {info.source_of(key)}".rstrip())
 
 
 @meta.command("set")
@@ -164,7 +165,7 @@ def check(app: AppContext, paths: tuple[str, ...], staged: bool, rev: str | None
             click.echo(str(violation))
     if report.violations:
         raise PolicyViolation(
-            f"{len(report.violations)} policy violation(s) in {report.failed_models} model(s) ({policy.source})"
+            f"{len(report.violations)} policy violation(s) in {report.failed_models} model(s); policy: {policy.source}"
         )
     if policy.empty:
         click.echo(f"git-model: no policy in {policy.source}: nothing to check", err=True)

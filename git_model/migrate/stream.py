@@ -397,7 +397,7 @@ def encode_commit_head(commit: Commit) -> bytes:
     parts = [b"commit ", commit.ref, b"\n"]
     for header in commit.headers:
         parts += [header, b"\n"]
-    parts += [data_header(len(commit.message)), commit.message, b"\n"]
+    parts += [data_header(len(commit.message)), commit.message]  # as fast-export: no optional LF
     for i, parent in enumerate(commit.parents):
         parts += [b"from " if i == 0 else b"merge ", parent, b"\n"]
     return b"".join(parts)

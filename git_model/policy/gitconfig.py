@@ -102,11 +102,11 @@ def scan(text: str) -> list[ConfigEntry]:
             if c == "[":
                 section = _section(src)
                 continue
-            if not _is_alpha(c) or section is None:
+            if not _is_alpha(c):
                 raise _Syntax
             line = src.line
             name, value = _entry(src, c)
-            entries.append(ConfigEntry(f"{section}.{name}", value, line))
+            entries.append(ConfigEntry(f"{section}.{name}" if section else name, value, line))
     except _Syntax:
         raise ValueError(f"bad config line {src.line}") from None
 

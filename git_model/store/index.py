@@ -28,7 +28,6 @@ ENTRY_DTYPE = np.dtype(
     [("id", "S16"), ("offset", "<u8"), ("stored", "<u4"), ("raw", "<u4"), ("codec", "u1"), ("pad", "V3")]
 )
 assert ENTRY_DTYPE.itemsize == ENTRY.size
-MAX_RUNS = 8
 
 
 @dataclass(frozen=True)
@@ -117,11 +116,13 @@ class ChunkIndex:
         array = np.frombuffer(encode_table(entries), dtype=ENTRY_DTYPE)
         self._runs.append(_Run(array, np.full(len(entries), len(self.pack_ids), dtype=np.uint32)))
         self.pack_ids.append(pack_id)
-        if len(self._runs) > MAX_RUNS:
-            merged = _Run(
-                np.concatenate([r.entries for r in self._runs]), np.concatenate([r.packs for r in self._runs])
+        # Merge like an LSM tree: a run at least half the size of the one before it is merged
+        # into it, so there are O(log n) runs and each entry is re-sorted O(log n) times.
+        while len(self._runs) >= 2 and 2 * len(self._runs[-1].ids) >= len(self._runs[-2].ids):
+            newer, older = self._runs.pop(), self._runs.pop()
+            self._runs.append(
+                _Run(np.concatenate([older.entries, newer.entries]), np.concatenate([older.packs, newer.packs]))
             )
-            self._runs = [merged]
 
     def lookup(self, chunk_id: bytes) -> Location | None:
         for run in reversed(self._runs):

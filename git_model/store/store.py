@@ -28,6 +28,7 @@ from git_model.store.index import ChunkIndex, Location, write_idx
 from git_model.store.atomic import write_atomic
 from git_model.store.lock import store_lock
 from git_model.store.pack import TARGET_PACK_SIZE, PackEntry, PackWriter
+from git_model.store.writer import BackgroundPackWriter
 
 
 GC_GENERATION = "gc.generation"
@@ -35,22 +36,6 @@ GC_GENERATION = "gc.generation"
 
 def chunk_id(data: bytes | memoryview) -> bytes:
     return xxhash.xxh3_128_digest(data)
-
-
-class HashingReader:
-    """Wraps a binary stream, computing sha256 and size of everything read through it."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self.inner = inner
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def readinto(self, buffer: memoryview) -> int:
-        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
-        if n:
-            self.sha256.update(buffer[:n])
-            self.size += n
-        return n or 0
 
 
 @dataclass(frozen=True)
@@ -124,40 +109,44 @@ class LocalStore:
 
     def _add(self, stream: BinaryIO) -> AddResult:
         self.refresh_index()  # a gc may have rewritten packs since the index was loaded
-        reader = HashingReader(stream)
         index = self.index
         manifest = manifest_mod.ManifestWriter(self.manifest_dir)
-        pack: PackWriter | None = None
-        pending: dict[bytes, PackEntry] = {}
-        new_chunks = new_bytes = total = 0
+        writer = BackgroundPackWriter(
+            self.pack_dir, self.pack_size, lambda pack_id, entries: write_idx(self.pack_dir / f"{pack_id}.idx", entries)
+        )
+        pending: set[bytes] = set()  # queued for a pack that is not sealed and indexed yet
+        new_chunks = new_bytes = total = size = 0
+
+        def absorb(sealed: list[tuple[str, list[PackEntry]]]) -> None:
+            for pack_id, entries in sealed:
+                index.add_pack(pack_id, entries)
+                pending.difference_update(e.chunk_id for e in entries)
+
         try:
-            for data in chunks(reader):  # type: ignore[arg-type]
-                cid = chunk_id(data)
-                manifest.add(cid, len(data))
+            for data in chunks(stream):
+                raw = bytes(data)  # the chunker reuses its buffer; the writer thread owns this copy
+                cid = chunk_id(raw)
+                manifest.add(cid, len(raw))
                 total += 1
+                size += len(raw)
+                absorb(writer.take_sealed())
                 if cid in pending or cid in index:
+                    writer.submit(raw, None)
                     continue
-                if pack is None:
-                    pack = PackWriter(self.pack_dir)
-                codec, stored = self._codec.encode(data)
-                pending[cid] = pack.add(cid, codec, stored, len(data))
+                codec, stored = self._codec.encode(memoryview(raw))
+                pending.add(cid)
+                writer.submit(raw, (cid, codec, stored))
                 new_chunks += 1
                 new_bytes += len(stored)
-                if pack.size >= self.pack_size:
-                    self.seal_pack(pack)
-                    pack, pending = None, {}
-            if pack is not None:
-                self.seal_pack(pack)
-                pack = None
-            pointer = Pointer(reader.sha256.hexdigest(), reader.size)
+            absorb(writer.finish())
+            pointer = Pointer(writer.sha256.hexdigest(), size)
             if self.has_manifest(pointer):
                 manifest.abort()
             else:
-                manifest.commit(reader.size, reader.sha256.digest())
+                manifest.commit(size, writer.sha256.digest())
         except BaseException:
+            writer.abort()
             manifest.abort()
-            if pack is not None:
-                pack.abort()
             raise
         return AddResult(pointer, new_chunks, new_bytes, total)
 

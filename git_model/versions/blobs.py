@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from git_model.git.pointers import _read_pointers
+from git_model.git.pointers import read_pointers
 from git_model.git.repo import Repo
 from git_model.pointer import Pointer
 
@@ -12,5 +12,4 @@ from git_model.pointer import Pointer
 def pointers_of(repo: Repo, blobs: Iterable[str]) -> dict[str, Pointer]:
     """Blob id → pointer, for those of ``blobs`` whose content is a valid pointer."""
     wanted = list(dict.fromkeys(blobs))
-    # _read_pointers batches the size check and the reads; the path slot is unused here.
-    return {found.blob: found.pointer for found in _read_pointers(repo, [(oid, "") for oid in wanted])}
+    return {found.blob: found.pointer for found in read_pointers(repo, [(oid, "") for oid in wanted])}

@@ -104,6 +104,8 @@ class StatusReport:
         for title, items in sections:
             if items:
                 lines += ["", title, *(f"  {item}" for item in items)]
+        if not any(items for _, items in sections):
+            lines.append("No model changes in the index or the working tree.")
         if self.not_pushed is None:
             lines += ["", f"Remote {where}: not checked ({remote.error})"]
         elif not self.not_pushed:

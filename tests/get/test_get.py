@@ -213,7 +213,7 @@ def test_store_override_and_gitmodel_of_the_fetched_commit(published: Published,
     report = get_json(clean, str(published.bare), MODEL, "-o", "out2", "--cache", "cache")
     assert report["store"] == mirror.as_uri()
     (alice / ".gitmodel").write_text("[remote\n")
-    git(alice, "commit", "-qam", "broken")
+    git(alice, "commit", "-q", "--no-verify", "-am", "broken")
     git(alice, "push", "-q", "--no-verify", "origin", "main")
     proc = gm(clean, "get", str(published.bare), MODEL, "-o", "out3", "--cache", "cache", check=False)
     assert proc.returncode == 4 and b".gitmodel" in proc.stderr

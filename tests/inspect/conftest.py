@@ -1,0 +1,43 @@
+"""Fixtures of the inspection tests: one history built per session (read-only), copies of it
+for tests that change things, and a bare remote."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from inspect_support import ROOT, History, build_history, git
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+    """Built once, in its own isolated Git environment; tests must not change it."""
+    home = tmp_path_factory.mktemp("history-home")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {
+            "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+            "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+            "GIT_TERMINAL_PROMPT": "0", "PYTHONPATH": str(ROOT),
+        }.items():
+            mp.setenv(key, value)
+        for key in ("GIT_MODEL_SKIP_SMUDGE", "GIT_DIR", "GIT_WORK_TREE"):
+            mp.delenv(key, raising=False)
+        git(home, "config", "--global", "init.defaultBranch", "main")
+        return build_history(tmp_path_factory.mktemp("history") / "repo")
+
+
+@pytest.fixture
+def work(history: History, tmp_path: Path) -> History:
+    """A private copy of the history (repository, store and local config) to change."""
+    target = tmp_path / "work"
+    shutil.copytree(history.path, target, symlinks=True)
+    return History(target, history.versions, history.commits)
+
+
+@pytest.fixture
+def bare(tmp_path: Path) -> Path:
+    path = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(path))
+    return path
