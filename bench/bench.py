@@ -409,21 +409,6 @@ def run_share(tool: str, base: Path, remote_root: Path, inputs: dict[str, tuple[
     return result
 
 
-def copy_seconds(src: Path, dest: Path) -> float:
-    """Copy ``src`` to ``dest`` + fsync (a floor for moving the whole file), then delete it."""
-    os.sync()
-    start = time.perf_counter()
-    shutil.copyfile(src, dest)
-    fd = os.open(dest, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    elapsed = time.perf_counter() - start
-    dest.unlink()
-    return elapsed
-
-
 # --------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------
@@ -570,42 +555,175 @@ def build_report(args: argparse.Namespace, command: str, runs: dict[str, list[To
     return "\n".join(out) + "\n"
 
 
+def build_share_report(args: argparse.Namespace, command: str, runs: dict[str, list[ShareRun]], changed: int,
+                       total: int, machine: dict[str, str], started: str, elapsed: float,
+                       refs: dict[str, float], remote_note: str) -> str:
+    gm, lfs = runs["git-model"], runs["git-lfs"]
+
+    def med(tool_runs: list[ShareRun], getter) -> float | None:
+        return median([getter(r) for r in tool_runs]) if tool_runs else None
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None or b == 0 else a / b
+
+    def fr(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}×"
+
+    def cell(tool_runs: list[ShareRun], text: str) -> str:
+        return text if tool_runs else "not run"
+
+    rows: list[tuple[str, ...]] = []
+
+    def time_row(label: str, getter, target: float | None = None) -> None:
+        a, b = med(gm, getter), med(lfs, getter)
+        r = ratio(b, a)
+        rows.append((label, cell(gm, fmt_s(a)), cell(lfs, fmt_s(b)), fr(r),
+                     ("git-model no slower" if target == 1.0 else f"≥ {target:g}× faster") if target else "",
+                     verdict(None if target is None or r is None else r >= target)))
+
+    def bytes_row(label: str, step: str, target: float | None = None) -> None:
+        a, b = med(gm, lambda r: r.moved[step]), med(lfs, lambda r: r.moved[step])
+        rows.append((label, cell(gm, fmt_mib(a)), cell(lfs, fmt_mib(b)), fr(ratio(b, a)), "", ""))
+        if target is not None:
+            x, y = ratio(a, changed), ratio(b, changed)
+            rows.append((f"{label} / changed bytes", cell(gm, fr(x)), cell(lfs, fr(y)), "",
+                         f"git-model ≤ {target:g}×", verdict(None if x is None else x <= target)))
+
+    def rss_row(label: str, getter, target_mb: float | None = None) -> None:
+        a, b = med(gm, getter), med(lfs, getter)
+        ok = None if target_mb is None or a is None else a / 1024 <= target_mb
+        rows.append((label, cell(gm, fmt_kb(a)), cell(lfs, fmt_kb(b)), fr(ratio(b, a)),
+                     f"git-model ≤ {target_mb:g} MB" if target_mb else "", verdict(ok)))
+
+    m = lambda step, attr: (lambda r: getattr(r.measured[step], attr))  # noqa: E731
+    clone_max = lambda attr: (lambda r: max(getattr(r.measured[s], attr) or 0 for s in ("clone_v1", "clone_v2")))  # noqa: E731
+
+    time_row("`git push` v1 (new model), wall", m("push_v1", "wall"))
+    bytes_row("bytes moved, push v1 (remote store growth)", "push_v1")
+    time_row(f"`git push` v2 ({args.fraction:.0%} of tensors changed), wall", m("push_v2", "wall"))
+    bytes_row(f"bytes moved, push v2 (changed bytes: {fmt_mib(changed)})", "push_v2", TARGET_GROWTH)
+    time_row("`git clone` of v1, wall", m("clone_v1", "wall"), TARGET_CLONE)
+    bytes_row("bytes moved, clone v1 (client store)", "clone_v1")
+    time_row("`git clone` of v2 (history v1, v2), wall", m("clone_v2", "wall"), TARGET_CLONE)
+    bytes_row("bytes moved, clone v2 (client store)", "clone_v2")
+    time_row("`git pull` of v2 into the v1 clone, wall", m("pull_v2", "wall"))
+    bytes_row("bytes moved, pull v2 (client store growth)", "pull_v2", TARGET_GROWTH)
+    time_row("`git status` right after clone v2, wall", lambda r: r.status_s["clone_v2"])
+    time_row("`git status` right after pull, wall", lambda r: r.status_s["pull_v2"])
+    rss_row("peak RSS, clone: git itself", clone_max("git_rss_kb"))
+    rss_row("peak RSS, clone: largest child of git (filter, hook, git-lfs, git subcommand)",
+            clone_max("child_rss_kb"))
+    rss_row("peak RSS, clone: filter process (exact, GNU time)", clone_max("filter_rss_kb"))
+    rss_row("peak RSS, clone: whole operation (sum over git's process tree, sampled)", clone_max("tree_rss_kb"),
+            TARGET_SHARE_RSS_MB)
+    rss_row("peak RSS, pull: git itself", m("pull_v2", "git_rss_kb"))
+    rss_row("peak RSS, pull: largest child of git (`git merge`, filter, hook)", m("pull_v2", "child_rss_kb"))
+    rss_row("peak RSS, pull: whole operation (sampled)", m("pull_v2", "tree_rss_kb"), TARGET_SHARE_RSS_MB)
+    rss_row("peak RSS, push v1: whole operation (sampled)", m("push_v1", "tree_rss_kb"))
+    rss_row("peak RSS, push v1: largest child of git (pre-push hook)", m("push_v1", "child_rss_kb"))
+
+    def ok_cell(tool_runs: list[ShareRun], check) -> str:
+        return cell(tool_runs, verdict(all(check(r) for r in tool_runs)))
+
+    rows.append(("clones and pull bit-exact (sha256) / `git status` clean",
+                 ok_cell(gm, lambda r: all(r.exact.values())) + " / " + ok_cell(gm, lambda r: not r.notes),
+                 ok_cell(lfs, lambda r: all(r.exact.values())) + " / " + ok_cell(lfs, lambda r: not r.notes),
+                 "", "", ""))
+
+    ran = [t for t in TOOLS if runs[t]]
+    reps = max(len(runs[t]) for t in ran)
+    out = [f"### {args.size_mib} MiB model ({args.tensors} float32 tensors), {reps} repetition(s)"
+           + ("" if len(ran) == len(TOOLS) else f", {', '.join(ran)} only"), ""]
+    out.append(f"Command: `{command}`")
+    out.append("")
+    out.append(f"Date: {started} · wall time of the whole benchmark: {elapsed:.0f} s")
+    out.append("")
+    out.append("| metric | git-model | Git LFS | LFS / git-model | target | met |")
+    out.append("|---|---:|---:|---:|---|---|")
+    for row in rows:
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    out.append(f"Model: {fmt_mib(total)} safetensors, {args.tensors} tensors; v2 = `fine_tune(specs, {args.fraction}, "
+               f"seed={args.seed + 1})` changes {fmt_mib(changed)}. "
+               + ("Values are medians over repetitions; " if reps > 1 else "")
+               + "ratios are LFS / git-model (above 1: git-model is faster or smaller). "
+               "Clone RSS rows are the larger of clone v1 and clone v2.")
+    out.append("")
+    out.append(f"Remote: {remote_note}.")
+    out.append("")
+    out.append("Copy references (`shutil.copyfile` + fsync of the v1 file): work dir → remote dir "
+               f"{refs['push']:.2f} s ({total / refs['push'] / 1e6:,.0f} MB/s), remote dir → work dir "
+               f"{refs['clone']:.2f} s ({total / refs['clone'] / 1e6:,.0f} MB/s).")
+    out.append("")
+    out.append("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine.items()))
+    out.append("")
+    out.append("All repetitions (push v1 / clone v1 / push v2 / pull v2 / clone v2, s):")
+    out.append("")
+    for tool in ran:
+        vals = ", ".join("/".join(f"{r.measured[s].wall:.2f}" for s in SHARE_STEPS) for r in runs[tool])
+        out.append(f"- {tool}: {vals}")
+    notes = [n for t in ran for r in runs[t] for n in r.notes]
+    for tool in ran:
+        for step in ("clone_v1", "pull_v2", "clone_v2"):
+            count = sum(r.status_ran_filter.get(step, False) for r in runs[tool])
+            if count:
+                notes.append(f"{tool}: `git status` right after {step.replace('_', ' ')} started the filter process "
+                             f"(Git re-read the racily-clean file through the clean filter) in {count} of "
+                             f"{len(runs[tool])} run(s)")
+    if notes:
+        out.append("")
+        out.append("Notes:")
+        out.extend(f"- {n}" for n in sorted(set(notes)))
+    return "\n".join(out) + "\n"
+
+
 DOC_HEADER = """# Benchmarks: git-model vs Git LFS
 
-Produced by `bench/bench.py` (see `bench/README.md`). Each tool works in its own fresh
-repository under a temp dir with an isolated HOME and global git config; both read the same
-input files with the same page-cache state (inputs are copied into the worktree and `sync`ed
-before each timed command). Filter RSS is the exact peak of the filter process (its command is
-wrapped in `/usr/bin/time -f %M`); git's own RSS is its `VmHWM`; "git + filter together" is
-the peak of their summed `VmRSS`, sampled every 20 ms; "largest child of git" is the biggest
-sampled `VmHWM` among git's descendants (filter, hooks). git-model writes models larger than
-`model.directCheckoutSize` (256 MiB) from its post-checkout hook instead of through Git's
-smudge; that hook runs inside the timed `git checkout`. Git LFS does not fsync its objects,
-git-model fsyncs packs and manifests before answering Git. The machine is shared and noisy:
-single runs of the same command can differ by 2×, hence several repetitions and medians.
+Produced by `bench/bench.py` (see `bench/README.md`), both tools side by side in one run. Each
+tool works in its own fresh repositories under a temp dir with an isolated HOME and global git
+config; both read the same input files with the same page-cache state (inputs are copied into
+the worktree and `sync`ed before each timed command). Filter RSS is the exact peak of the filter
+process (its command is wrapped in `/usr/bin/time -f %M`); git's own RSS is its `VmHWM`; "largest
+child of git" is the biggest sampled `VmHWM` among git's descendants (filter, hooks, git-lfs,
+git subcommands such as the `git merge` of a pull); "git + filter together" / "whole operation"
+is the peak of the summed `VmRSS` of git's process tree, sampled every 20 ms. git-model writes
+models larger than `model.directCheckoutSize` (256 MiB) from its post-checkout / post-merge hook
+instead of through Git's smudge; that hook runs inside the timed command. Git LFS does not fsync
+its objects, git-model fsyncs packs and manifests before answering Git. The machine is shared
+and noisy: single runs of the same command can differ by 2×, hence several repetitions and
+medians.
 """
 
+DOC_SECTIONS = {
+    "add": ("## Adding and checking out",
+            "`git add` of v1 and v2 and `git checkout` of the model, in one repository per tool "
+            "(`--scenario add`)."),
+    "share": ("## Sharing: push, clone, pull",
+              "A bare repository on another filesystem (tmpfs, `/dev/shm`) is the remote, reached through a "
+              "`file://` URL by both tools: git-model uses its embedded store (`remote.git/model`), Git LFS its "
+              "standalone file transfer (`remote.git/lfs/objects`). Client A pushes v1; B clones it; A pushes "
+              "v2; B pulls v2; C clones v2 (`--scenario share`). Bytes moved = growth of the remote store after "
+              "a push, of the client's store (`.git/model`, `.git/lfs/objects`; apparent file sizes) after a "
+              "clone or pull. Clones and pulls are checked bit for bit (sha256) and followed by a timed "
+              "`git status`."),
+}
+_SECTION = re.compile(r"<!-- bench:(share:)?size-mib=(\d+) -->\n(.*?)<!-- /bench:\1size-mib=\2 -->\n?", re.DOTALL)
 
-def write_doc(path: Path, size_mib: int, section: str) -> None:
-    begin, end = f"<!-- bench:size-mib={size_mib} -->", f"<!-- /bench:size-mib={size_mib} -->"
-    block = f"{begin}\n{section}{end}\n"
-    text = path.read_text() if path.exists() else DOC_HEADER
-    first = text.find("<!-- bench:size-mib=")
-    text = DOC_HEADER + "\n" + (text[first:] if first >= 0 else "")  # always the current header
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text)
-    else:
-        # keep sections ordered by size, largest first
-        sections = [(int(m.group(1)), m.start()) for m in re.finditer(r"<!-- bench:size-mib=(\d+) -->", text)]
-        after = [pos for size, pos in sections if size < size_mib]
-        if after:
-            pos = min(after)
-            text = text[:pos] + block + "\n" + text[pos:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
+
+def write_doc(path: Path, kind: str, size_mib: int, section: str) -> None:
+    """Replace (or add) the section of ``kind`` and ``size_mib``; keep every other section."""
+    text = path.read_text() if path.exists() else ""
+    sections = {("share" if m.group(1) else "add", int(m.group(2))): m.group(3) for m in _SECTION.finditer(text)}
+    sections[(kind, size_mib)] = section
+    parts = [DOC_HEADER]
+    for name, (heading, intro) in DOC_SECTIONS.items():
+        parts.append(f"\n{heading}\n\n{intro}\n")
+        tag = "share:" if name == "share" else ""
+        for size in sorted((s for k, s in sections if k == name), reverse=True):
+            parts.append(f"\n<!-- bench:{tag}size-mib={size} -->\n{sections[(name, size)]}"
+                         f"<!-- /bench:{tag}size-mib={size} -->\n")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text("".join(parts))
 
 
 # --------------------------------------------------------------------------------------------

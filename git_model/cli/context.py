@@ -4,13 +4,14 @@ located lazily so that commands that need none of them start fast."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from git_model.errors import ConfigError
 from git_model.git.repo import Repo, find_repo
 from git_model.pointer import Pointer
-from git_model.store.codec import COMPRESSION_MODES
-from git_model.store.pack import TARGET_PACK_SIZE
-from git_model.store.store import LocalStore
+
+if TYPE_CHECKING:
+    from git_model.store.store import LocalStore
 
 DEFAULT_DIRECT_CHECKOUT_SIZE = 256 * 1024 * 1024
 
@@ -32,6 +33,10 @@ class AppContext:
 
     @property
     def store(self) -> LocalStore:
+        """The local store (imported lazily: numpy and friends cost ~0.2 s at start-up)."""
+        from git_model.store.codec import COMPRESSION_MODES
+        from git_model.store.store import LocalStore
+
         if self._store is None:
             compression = self.repo.config_get("model.compression", "auto") or "auto"
             if compression not in COMPRESSION_MODES:
@@ -68,6 +73,8 @@ class AppContext:
         return default
 
     def _pack_size(self) -> int:
+        from git_model.store.pack import TARGET_PACK_SIZE
+
         size = self.config_int("model.packSize", TARGET_PACK_SIZE)
         if size < 1 << 20:
             raise ConfigError(f"git config model.packSize: {size} is below the minimum of 1 MiB")

@@ -116,16 +116,18 @@ def log(app: AppContext, args: tuple[str, ...], all_refs: bool, as_json: bool) -
     """
     from git_model.errors import UsageError
     from git_model.versions.history import model_log
-    from git_model.versions.revisions import is_revision, repo_path
+    from git_model.versions.revisions import is_revision, repo_path, revision_endpoints
 
     repo = app.repo
     revs: list[str] = []
     paths: list[str] = []
     for arg in args:
-        revision = is_revision(repo, arg)
-        if revision and _exists(app, arg):
-            raise UsageError(f"'{arg}' is both a revision and a path: put paths after '--'")
-        (revs if revision else paths).append(arg)
+        if _exists(app, arg):
+            if revision_endpoints(arg) is None and is_revision(repo, arg):
+                raise UsageError(f"'{arg}' is both a revision and a path: put paths after '--'")
+            paths.append(arg)
+        else:
+            (revs if is_revision(repo, arg) else paths).append(arg)
     paths += click.get_current_context().meta[PATHS_KEY] or []
     if all_refs:
         revs.insert(0, "--all")

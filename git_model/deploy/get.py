@@ -19,15 +19,18 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from git_model.deploy.cache import RepoCache, default_cache_root
 from git_model.deploy.target import WrittenState, holds, remove_orphans, write_file
-from git_model.errors import RemotePermanentError, StoreWriteError, UsageError
+from git_model.errors import ConfigError, RemotePermanentError, StoreWriteError, UsageError
 from git_model.git.pointers import TrackedPointer, pointers_in_tree
 from git_model.remote.backend import Backend
-from git_model.remote.resolve import ModelRemote, local_path_of, resolve_at_commit
+from git_model.remote.resolve import ModelRemote, gitmodel_value_at, local_path_of, resolve_at_commit
 from git_model.remote.transfer import RemoteStore, cache_dir_for, ensure_local
+
+if TYPE_CHECKING:
+    from git_model.remote.crypto import Cipher
 
 JSON_VERSION = 1
 WRITTEN, UNCHANGED = "written", "unchanged"
@@ -183,6 +186,21 @@ def select(cache: RepoCache, commit: str, rev: str, paths: list[str]) -> list[Tr
     return list(selected.values())
 
 
+def _cipher_at(cache: RepoCache, commit: str) -> "Cipher | None":
+    """The cipher when the store is encrypted: ``model.encrypt`` (git config) or
+    ``remote.encrypt`` in the commit's ``.gitmodel``; the key as for every other command."""
+    from git_model.remote.crypto import KEY_ENV, Cipher, load_key
+
+    repo = cache.repo
+    flag = repo.config_get("model.encrypt") or gitmodel_value_at(repo, commit, "remote.encrypt") or "false"
+    if flag.lower() not in ("true", "yes", "on", "1"):
+        return None
+    key = load_key(repo.config_get("model.encryptionKeyFile"))
+    if key is None:
+        raise ConfigError(f"the model store of {cache.url} is encrypted: set ${KEY_ENV} or model.encryptionKeyFile")
+    return Cipher(key)
+
+
 def _store_of(cache: RepoCache, commit: str, store_url: str | None) -> tuple[ModelRemote, Path | None]:
     """The model store and the directory a relative store path is relative to."""
     if store_url:
@@ -227,7 +245,8 @@ def get(
                 from git_model.remote.url import open_backend
 
                 backend = MeteredBackend(open_backend(store_remote.url, base_dir))
-                remote = RemoteStore(backend, cache_dir_for(cache.store, store_remote.url))
+                cipher = _cipher_at(cache, commit)
+                remote = RemoteStore(backend, cache_dir_for(cache.store, store_remote.url), cipher=cipher)
                 stats = ensure_local(cache.store, remote, [tp.pointer for tp in pending])
                 bytes_moved = backend.bytes_read
                 chunks = stats.chunks if stats is not None else 0

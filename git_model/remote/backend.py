@@ -9,6 +9,10 @@ see ``git_model.remote.retry``). Only the remote side's failures are classified:
 reading an upload's source file or writing a download's destination propagate unchanged
 (``OSError``). Keys follow ``git_model.remote.key``; a malformed key raises ``ValueError``.
 Every implementation passes ``tests/remote/test_backend_contract.py``.
+
+Capability flags are optional class attributes; an absent flag means the capability is there.
+``supports_delete = False`` (Git LFS: the API has no delete) makes ``delete`` raise
+``RemotePermanentError`` for every key. Read flags with ``supports_delete(backend)``.
 """
 
 from __future__ import annotations
@@ -51,4 +55,10 @@ class Backend(Protocol):
         Raises RemoteNotFound; a negative offset or length raises ValueError."""
 
     def delete(self, key: str) -> None:
-        """Remove ``key``; removing a missing key is not an error."""
+        """Remove ``key``; removing a missing key is not an error. A backend without the
+        capability (``supports_delete(backend)`` is False) raises RemotePermanentError."""
+
+
+def supports_delete(backend: Backend) -> bool:
+    """Whether ``backend.delete`` can remove objects (the ``supports_delete`` flag)."""
+    return bool(getattr(backend, "supports_delete", True))

@@ -6,7 +6,11 @@ Resolution order, first match wins:
    working tree, or from HEAD in a bare repository);
 3. the embedded default: when the Git remote is a local path or ``file://`` URL, the store
    lives inside that repository (``<its git dir>/model``), so pushing to and cloning from a
-   bare repository on a shared drive needs no configuration.
+   bare repository on a shared drive needs no configuration;
+4. for a network (http/https) Git remote: the Git LFS server of that remote, found the way
+   Git LFS finds it (``lfs.url``, ``remote.<name>.lfsurl``, ``.lfsconfig``, else
+   ``<remote URL>.git/info/lfs``; see ``git_model.remote.lfs_endpoint``), so pushing to a
+   hosted repository carries the models with no configuration.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ class ModelRemote:
     """A resolved model store: the Git remote it belongs to and where its chunks live."""
 
     name: str  # Git remote name, or the URL itself for an unnamed remote
-    url: str  # store URL: a path, file://, s3://
+    url: str  # store URL: a path, file://, s3://, lfs+https://
     source: str  # where the URL came from, for messages
 
 
@@ -108,10 +112,10 @@ def resolve_remote(repo: Repo, name: str | None = None, git_url: str | None = No
         )
     local = local_path_of(url, repo.worktree or repo.git_dir)
     if local is None:
-        raise ConfigError(
-            f"remote '{name}' ({url}): no model store configured for a network remote "
-            f"(set 'git config remote.{name}.modelurl URL' or [remote] url in {GITMODEL_FILE})"
-        )
+        from git_model.remote.lfs_endpoint import discover
+
+        store_url, source = discover(repo, name, url)
+        return ModelRemote(name, store_url, source)
     return ModelRemote(name, str(embedded_store_dir(local)), f"embedded in {local}")
 
 
@@ -124,7 +128,7 @@ def gitmodel_value_at(repo: Repo, commit: str, key: str) -> str | None:
     proc = repo.git("config", "--blob", f"{commit}:{GITMODEL_FILE}", "--get", key, check=False)
     if proc.returncode == 0:
         return proc.stdout.decode().rstrip("\n")
-    if proc.returncode == 1:  # key absent
+    if proc.returncode == 1 and not proc.stderr.strip():  # key absent (a bad blob also exits 1, with a message)
         return None
     detail = proc.stderr.decode(errors="replace").strip().splitlines()
     raise ConfigError(f"{GITMODEL_FILE} at {commit[:12]}: {detail[-1] if detail else 'cannot be parsed'}")

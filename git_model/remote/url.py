@@ -4,6 +4,8 @@ Accepted forms, parsed strictly (anything else is a ``ConfigError`` naming the U
 
 * ``s3://bucket`` or ``s3://bucket/prefix``, optionally ``?endpoint=http://host:port``;
 * ``file:///absolute/path`` (or ``file://localhost/...``);
+* ``lfs+https://host/path`` (or ``lfs+http://``), a Git LFS endpoint, optionally
+  ``?git=GIT-URL`` for the repository holding its catalog (``git_model.remote.lfs_endpoint``);
 * a plain absolute path (``~`` expanded), or a path relative to ``base_dir`` (the
   repository root).
 
@@ -39,8 +41,10 @@ def open_backend(
         return _s3(url, s3_endpoint)
     if scheme == "file":
         return _file(url)
+    if scheme in ("lfs+http", "lfs+https"):
+        return _lfs(url, base_dir)
     raise ConfigError(
-        f"remote URL {url!r}: unsupported scheme {scheme!r} (use s3://, file:// or a path)"
+        f"remote URL {url!r}: unsupported scheme {scheme!r} (use s3://, file://, lfs+https:// or a path)"
     )
 
 
@@ -62,6 +66,13 @@ def _file(url: str) -> Backend:
     if not path.is_absolute():
         raise ConfigError(f"remote URL {url!r}: use file:///absolute/path")
     return _filesystem(path, url, None)
+
+
+def _lfs(url: str, base_dir: Path | None) -> Backend:
+    from git_model.remote.lfs import LFSBackend
+    from git_model.remote.lfs_endpoint import parse_store_url
+
+    return LFSBackend(parse_store_url(url, base_dir), base_dir)
 
 
 def _s3(url: str, s3_endpoint: str | None) -> Backend:
