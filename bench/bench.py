@@ -595,8 +595,11 @@ def build_share_report(args: argparse.Namespace, command: str, runs: dict[str, l
         rows.append((label, cell(gm, fmt_kb(a)), cell(lfs, fmt_kb(b)), fr(ratio(b, a)),
                      f"git-model ≤ {target_mb:g} MB" if target_mb else "", verdict(ok)))
 
-    m = lambda step, attr: (lambda r: getattr(r.measured[step], attr))  # noqa: E731
-    clone_max = lambda attr: (lambda r: max(getattr(r.measured[s], attr) or 0 for s in ("clone_v1", "clone_v2")))  # noqa: E731
+    def m(step: str, attr: str):  # type: ignore[no-untyped-def]
+        return lambda r: getattr(r.measured[step], attr)
+
+    def clone_max(attr: str):  # type: ignore[no-untyped-def]
+        return lambda r: max(getattr(r.measured[s], attr) or 0 for s in ("clone_v1", "clone_v2"))
 
     time_row("`git push` v1 (new model), wall", m("push_v1", "wall"))
     bytes_row("bytes moved, push v1 (remote store growth)", "push_v1")
@@ -696,16 +699,16 @@ medians.
 
 DOC_SECTIONS = {
     "add": ("## Adding and checking out",
-            "`git add` of v1 and v2 and `git checkout` of the model, in one repository per tool "
-            "(`--scenario add`)."),
+            ("`git add` of v1 and v2 and `git checkout` of the model, in one repository per tool "
+             "(`--scenario add`).")),
     "share": ("## Sharing: push, clone, pull",
-              "A bare repository on another filesystem (tmpfs, `/dev/shm`) is the remote, reached through a "
+              ("A bare repository on another filesystem (tmpfs, `/dev/shm`) is the remote, reached through a "
               "`file://` URL by both tools: git-model uses its embedded store (`remote.git/model`), Git LFS its "
               "standalone file transfer (`remote.git/lfs/objects`). Client A pushes v1; B clones it; A pushes "
               "v2; B pulls v2; C clones v2 (`--scenario share`). Bytes moved = growth of the remote store after "
               "a push, of the client's store (`.git/model`, `.git/lfs/objects`; apparent file sizes) after a "
               "clone or pull. Clones and pulls are checked bit for bit (sha256) and followed by a timed "
-              "`git status`."),
+              "`git status`.")),
 }
 _SECTION = re.compile(r"<!-- bench:(share:)?size-mib=(\d+) -->\n(.*?)<!-- /bench:\1size-mib=\2 -->\n?", re.DOTALL)
 
@@ -729,21 +732,33 @@ def write_doc(path: Path, kind: str, size_mib: int, section: str) -> None:
 # --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=("add", "share", "all"), default="all",
+                        help="add: git add / checkout in one repository; share: push, clone and pull through a "
+                             "bare remote on another filesystem; all: both (default)")
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        help="comma-separated subset of git-model,git-lfs (default both)")
     parser.add_argument("--size-mib", type=int, default=1024, help="model size in MiB (default 1024)")
     parser.add_argument("--tensors", type=int, default=64, help="number of float32 tensors (default 64)")
     parser.add_argument("--fraction", type=float, default=0.1, help="fraction of tensors changed in v2 (default 0.1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=1, help="repetitions (fresh repos each; medians reported)")
     parser.add_argument("--workdir", type=Path, default=None,
-                        help="parent of the temp dir (default: the system temp dir)")
+                        help="parent of the temp dir: inputs and client repositories (default: the system temp dir)")
+    parser.add_argument("--remote-dir", type=Path, default=Path("/dev/shm"),
+                        help="parent of the bare remote repositories of the share scenario; should be another "
+                             "filesystem than --workdir (default /dev/shm)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md",
                         help="Markdown file to write/update (default docs/benchmarks.md)")
     parser.add_argument("--no-write", action="store_true", help="print the report only")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (repos, inputs)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dirs (repos, remotes, inputs)")
     parser.add_argument("--rev", default=None,
                         help="benchmark this commit of git-model (extracted with git archive into the temp dir) "
                              "instead of the working tree; useful while the tree is being edited")
     args = parser.parse_args(argv)
+    tools = tuple(t for t in TOOLS if t in args.tools.split(","))
+    if not tools or set(args.tools.split(",")) - set(TOOLS):
+        parser.error(f"--tools: choose from {','.join(TOOLS)}")
+    scenarios = ("add", "share") if args.scenario == "all" else (args.scenario,)
 
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, ROOT), *(argv if argv is not None else sys.argv[1:])])
     for tool in ("git", TIME_BIN):
@@ -756,7 +771,12 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     t0 = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="git-model-bench-", dir=args.workdir))
-    print(f"# {command}\n# workdir {base}", file=sys.stderr)
+    remote_base = None
+    if "share" in scenarios:
+        args.remote_dir.mkdir(parents=True, exist_ok=True)
+        remote_base = Path(tempfile.mkdtemp(prefix="git-model-bench-remote-", dir=args.remote_dir))
+    print(f"# {command}\n# workdir {base}" + (f"\n# remotes {remote_base}" if remote_base else ""), file=sys.stderr)
+    reports: dict[str, str] = {}
     try:
         src = ROOT
         if args.rev:
@@ -795,33 +815,84 @@ def main(argv: list[str] | None = None) -> int:
         total = v1.stat().st_size
         v2_sha = sha256_file(v2)
 
-        disk_ref = []
-        runs: dict[str, list[ToolRun]] = {t: [] for t in TOOLS}
+        add_runs: dict[str, list[ToolRun]] = {t: [] for t in TOOLS}
+        share_runs: dict[str, list[ShareRun]] = {t: [] for t in TOOLS}
+        disk_ref: list[float] = []
+        share_refs: dict[str, list[float]] = {"push": [], "clone": []}
         for rep in range(args.repeat):
-            order = TOOLS if rep % 2 == 0 else TOOLS[::-1]  # alternate to spread drift evenly
-            for tool in order:
-                print(f"# rep {rep + 1}/{args.repeat}: {tool}", file=sys.stderr)
-                rep_dir = base / f"rep{rep}"
-                rep_dir.mkdir(exist_ok=True)
-                run = run_tool(tool, rep_dir, v1, v2, v2_sha, env)
-                runs[tool].append(run)
-                print(f"#   add v1 {run.add_v1.wall:.2f}s  add v2 {run.add_v2.wall:.2f}s  "
-                      f"checkout {run.checkout.wall:.2f}s  filter RSS {fmt_kb(run.add_v1.filter_rss_kb)}",
-                      file=sys.stderr)
-                if not args.keep:
-                    shutil.rmtree(rep_dir / tool)
-            disk_ref.append(copy_fsync_seconds(v1, base / "disk-ref.tmp"))
-        report = build_report(args, command, runs, changed, total, machine, started, time.perf_counter() - t0,
-                              statistics.median(disk_ref))
+            order = tools if rep % 2 == 0 else tools[::-1]  # alternate to spread drift evenly
+            rep_dir = base / f"rep{rep}"
+            rep_dir.mkdir(exist_ok=True)
+            if "add" in scenarios:
+                for tool in order:
+                    print(f"# add rep {rep + 1}/{args.repeat}: {tool}", file=sys.stderr)
+                    run = run_tool(tool, rep_dir, v1, v2, v2_sha, env)
+                    add_runs[tool].append(run)
+                    print(f"#   add v1 {run.add_v1.wall:.2f}s  add v2 {run.add_v2.wall:.2f}s  "
+                          f"checkout {run.checkout.wall:.2f}s  filter RSS {fmt_kb(run.add_v1.filter_rss_kb)}",
+                          file=sys.stderr)
+                    if not args.keep:
+                        shutil.rmtree(rep_dir / tool)
+                disk_ref.append(copy_fsync_seconds(v1, base / "disk-ref.tmp"))
+            if "share" in scenarios:
+                assert remote_base is not None
+                inputs = {"v1": (v1, sha256_file(v1)), "v2": (v2, v2_sha)}
+                for tool in order:
+                    print(f"# share rep {rep + 1}/{args.repeat}: {tool}", file=sys.stderr)
+                    share_dir, remote_dir = rep_dir / "share", remote_base / f"rep{rep}"
+                    run = run_share(tool, share_dir, remote_dir, inputs, env)
+                    share_runs[tool].append(run)
+                    print("#   " + "  ".join(f"{s} {run.measured[s].wall:.2f}s {fmt_mib(run.moved[s])}"
+                                              for s in SHARE_STEPS), file=sys.stderr)
+                    if not args.keep:
+                        shutil.rmtree(share_dir / tool)
+                        shutil.rmtree(remote_dir / tool)
+                share_refs["push"].append(copy_fsync_seconds(v1, remote_base / "copy-ref.tmp"))
+                shm_copy = remote_base / "v1.copy"
+                shutil.copyfile(v1, shm_copy)
+                share_refs["clone"].append(copy_fsync_seconds(shm_copy, base / "copy-ref.tmp"))
+                shm_copy.unlink()
+        elapsed = time.perf_counter() - t0
+        machine["load avg at end"] = " ".join(open("/proc/loadavg").read().split()[:3])
+        if "add" in scenarios:
+            reports["add"] = build_report(args, command, add_runs, changed, total, machine, started, elapsed,
+                                          statistics.median(disk_ref))
+        if "share" in scenarios:
+            assert remote_base is not None
+            same_fs = os.stat(remote_base).st_dev == os.stat(base).st_dev
+            fs_type = filesystem_type(remote_base)
+            remote_note = (f"bare repositories under `{args.remote_dir}` ({fs_type}), clients under "
+                           f"`{args.workdir or tempfile.gettempdir()}` ({filesystem_type(base)}), "
+                           + ("**the same filesystem** (hard links possible)" if same_fs else "different filesystems")
+                           + "; URL `file://…/remote.git` for both tools")
+            reports["share"] = build_share_report(args, command, share_runs, changed, total, machine, started,
+                                                  elapsed, {k: statistics.median(v) for k, v in share_refs.items()},
+                                                  remote_note)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
-    print(report)
+            if remote_base is not None:
+                shutil.rmtree(remote_base, ignore_errors=True)
+    for name in scenarios:
+        print(f"## {DOC_SECTIONS[name][0].lstrip('# ')}\n\n{reports[name]}")
+        if not args.no_write:
+            write_doc(args.output, name, args.size_mib, reports[name])
     if not args.no_write:
-        write_doc(args.output, args.size_mib, report)
         print(f"# report written to {args.output}", file=sys.stderr)
     return 0
 
+
+def filesystem_type(path: Path) -> str:
+    """The type of the filesystem holding ``path`` (longest matching mount point)."""
+    best, kind = "", "unknown"
+    real = os.path.realpath(path)
+    with open("/proc/mounts") as handle:
+        for line in handle:
+            fields = line.split()
+            mount = fields[1]
+            if (real == mount or real.startswith(mount.rstrip("/") + "/")) and len(mount) > len(best):
+                best, kind = mount, fields[2]
+    return kind
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-pytest_plugins = ["s3server"]
+pytest_plugins = ["s3server", "lfs_server"]
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,8 @@ Layout: ``http://127.0.0.1:PORT/<org>/<name>.git`` is a bare Git repository over
 objects under a session directory). Access depends on the first path component:
 
 * ``anon/…``     anyone reads and writes;
+* ``ranged/…``   the same, and object downloads honour HTTP Range (giftless itself ignores
+  Range, as some real servers do; werkzeug's conditional-response support is put in front);
 * ``readonly/…`` anyone reads, nobody writes (LFS uploads 403, Git pushes 403);
 * ``private/…``  HTTP Basic auth as ``PRIVATE_USER``/``PRIVATE_PASSWORD`` for LFS and Git
   alike (401 with a Basic challenge otherwise).
@@ -45,7 +47,7 @@ def authenticate(request: Any) -> Any:
 
     org = (request.view_args or {}).get("organization", "").split("/")[0]
     identity = DefaultIdentity(name="tester", id="tester")  # PyJWT wants a string "sub"
-    if org == "anon":
+    if org in ("anon", "ranged"):
         identity.allow(org, permissions=Permission.all())
     elif org == "readonly":
         identity.allow(org, permissions={Permission.READ, Permission.READ_META})
@@ -154,16 +156,46 @@ class GitHTTP:
         return [payload]
 
 
-class Dispatcher:
-    """LFS paths go to giftless, everything else to git http-backend."""
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    status: int
+    range: str | None
 
-    def __init__(self, lfs: Any, git: GitHTTP) -> None:
-        self.lfs, self.git = lfs, git
+
+class Dispatcher:
+    """LFS paths go to giftless, everything else to git http-backend; every request is logged."""
+
+    def __init__(self, lfs: Any, git: GitHTTP, storage: Path) -> None:
+        self.lfs, self.git, self.storage = lfs, git, storage
+        self.log: list[Request] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if _LFS_PATH.match(environ.get("PATH_INFO", "")):
-            return self.lfs(environ, start_response)
-        return self.git(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+
+        def logged(status: str, headers: list, exc_info: Any = None) -> Any:
+            self.log.append(Request(environ["REQUEST_METHOD"], path, int(status.split()[0]), environ.get("HTTP_RANGE")))
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        match = _LFS_PATH.match(path)
+        if match is None:
+            return self.git(environ, logged)
+        if match.group("org") == "ranged" and environ["REQUEST_METHOD"] == "GET":
+            return self._ranged(environ, logged)
+        return self.lfs(environ, logged)
+
+    def _ranged(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        from werkzeug.wrappers import Request as WerkzeugRequest
+        from werkzeug.wrappers import Response
+
+        response = Response.from_app(self.lfs, environ)
+        parts = environ["PATH_INFO"].strip("/").split("/")  # org…/repo.git/info/lfs/objects/storage/oid
+        if response.status_code == 200 and parts[-2] == "storage":
+            repo = "/".join(parts[:-6]) + "/" + parts[-6].removesuffix(".git")
+            size = (self.storage / repo / parts[-1]).stat().st_size
+            response.make_conditional(WerkzeugRequest(environ), accept_ranges=True, complete_length=size)
+        return response(environ, start_response)
 
 
 class Listener:
@@ -206,9 +238,9 @@ class LFSServer:
     def __init__(self, root: Path) -> None:
         self.git_root = root / "git"
         self.git_root.mkdir(parents=True)
-        self.storage = root / "lfs"
-        self.app = Dispatcher(_giftless_app(self.storage), GitHTTP(self.git_root))
-        self.storage = _giftless_storage or self.storage
+        lfs = _giftless_app(root / "lfs")
+        self.storage = _giftless_storage or root / "lfs"
+        self.app = Dispatcher(lfs, GitHTTP(self.git_root), self.storage)
         self.listener = Listener(self.app)
 
     @property
@@ -221,7 +253,7 @@ class LFSServer:
         path = self.git_root / name
         if create:
             env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.git_root), "GIT_CONFIG_NOSYSTEM": "1"}
-            subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True, env=env)
+            subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(path)], check=True, env=env)
         url = f"{base or self.base}/{name}"
         return HostedRepo(url, f"{url}/info/lfs", path)
 

@@ -77,12 +77,16 @@ def _pre_commit(app: AppContext, args: list[str]) -> None:
     """Refuse a commit whose new or changed models break the staged .gitmodel policy."""
     from git_model.errors import PolicyViolation
     from git_model.policy.check import check_staged
-    from git_model.policy.metadata import ModelAccess
+
+    def access():  # type: ignore[no-untyped-def]
+        from git_model.policy.metadata import ModelAccess
+
+        return ModelAccess(app.store, fetch=app.ensure_local)
 
     if app.repo.is_bare:
         return
-    report = check_staged(app.repo, ModelAccess(app.store, fetch=app.ensure_local))
-    if not report.violations:
+    report = check_staged(app.repo, access)
+    if report is None or not report.violations:
         return
     for violation in report.violations:
         click.echo(str(violation), err=True)

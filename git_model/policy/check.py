@@ -7,14 +7,17 @@ missing``). The check itself never exits or prints; commands and hooks report th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from git_model.git.repo import Repo
 from git_model.policy.gitconfig import ConfigEntry, read_entries
-from git_model.policy.metadata import ModelAccess, ModelMetadata, read_metadata
 from git_model.policy.policy import Policy, parse_policy
 from git_model.policy.rules import Require
 from git_model.policy.sidecar import SUFFIX, model_of_sidecar, sidecar_path
 from git_model.policy.sources import GITMODEL, BlobSnapshot, Snapshot, changed_in_index, index_snapshot
+
+if TYPE_CHECKING:  # reading models pulls in the store (numpy): only when there is a policy
+    from git_model.policy.metadata import ModelAccess, ModelMetadata
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ def select(snapshot: Snapshot, policy: Policy, paths: list[str] | None = None) -
 
 def check_paths(snapshot: Snapshot, policy: Policy, paths: list[str], access: ModelAccess) -> CheckReport:
     """Read the metadata of every path in ``paths`` and check it against ``policy``."""
+    from git_model.policy.metadata import read_metadata
+
     report = CheckReport(policy)
     if isinstance(snapshot, BlobSnapshot):
         snapshot.preload(paths)
@@ -104,9 +109,13 @@ def check_paths(snapshot: Snapshot, policy: Policy, paths: list[str], access: Mo
     return report
 
 
-def check_staged(repo: Repo, access: ModelAccess, changed_only: bool = True) -> CheckReport:
+def check_staged(repo: Repo, access: Callable[[], ModelAccess], changed_only: bool = True) -> CheckReport | None:
     """The pre-commit check: staged models (with ``changed_only``, those whose content or
-    sidecar this commit adds or changes) against the staged ``.gitmodel``."""
+    sidecar this commit adds or changes) against the staged ``.gitmodel``. None when the
+    index has no ``.gitmodel`` (checked first, cheaply: this runs on every commit).
+    ``access`` is called only when there are models to read."""
+    if repo.git("cat-file", "-e", f":{GITMODEL}", check=False).returncode != 0:
+        return None
     snapshot = index_snapshot(repo)
     policy = load_policy(repo, snapshot)
     if policy.empty:
@@ -115,4 +124,6 @@ def check_staged(repo: Repo, access: ModelAccess, changed_only: bool = True) -> 
     if changed_only:
         changed = changed_in_index(repo)
         models = [m for m in models if m in changed or sidecar_path(m) in changed]
-    return check_paths(snapshot, policy, models, access)
+    if not models:
+        return CheckReport(policy)
+    return check_paths(snapshot, policy, models, access())

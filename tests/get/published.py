@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import git, gm
+import pytest
+from conftest import ROOT, git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 MODEL = "model.safetensors"
@@ -28,6 +31,24 @@ class Published:
 
     def sha(self, version: int) -> str:
         return sha256_of(self.v1 if version == 1 else self.v2)
+
+
+def isolate_git(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """The environment tests/conftest.py's ``git_env`` gives each test, for module-scoped
+    fixtures (which cannot use a function-scoped one)."""
+    home.mkdir(parents=True, exist_ok=True)
+    mp.setenv("HOME", str(home))
+    mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR", "GIT_COMMITTER"):
+        mp.setenv(f"{var}_NAME", "Test")
+        mp.setenv(f"{var}_EMAIL", "test@example.com")
+    mp.setenv("GIT_TERMINAL_PROMPT", "0")
+    for var in ("GIT_MODEL_SKIP_SMUDGE", "GIT_DIR", "GIT_WORK_TREE"):
+        mp.delenv(var, raising=False)
+    pythonpath = os.environ.get("PYTHONPATH", "")
+    mp.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{pythonpath}" if pythonpath else str(ROOT))
+    subprocess.run(["git", "config", "--global", "init.defaultBranch", "main"], check=True)
 
 
 def sha256_of(path: Path) -> str:

@@ -10,14 +10,24 @@ from pathlib import Path
 
 import pytest
 from conftest import git, gm
-from published import MODEL, Published, get_json, moved_bound, publish, sha256_of
+from published import MODEL, Published, get_json, isolate_git, moved_bound, publish, sha256_of
 
 MODEL_BYTES = 16 << 20
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """v1 and v2 pushed once for the tests that only read the remote."""
+    base = tmp_path_factory.mktemp("published")
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_git(mp, base / "home")
+        return publish(base, MODEL_BYTES)
+
+
 @pytest.fixture
 def published(tmp_path: Path) -> Published:
-    return publish(tmp_path, MODEL_BYTES)
+    """A small remote of this test's own, for tests that change it."""
+    return publish(tmp_path, 2 << 20, 8)
 
 
 @pytest.fixture
@@ -28,16 +38,16 @@ def clean(tmp_path: Path) -> Path:
     return path
 
 
-def test_v1_then_v2_moves_about_the_changed_bytes(published: Published, clean: Path) -> None:
-    url = str(published.bare)
+def test_v1_then_v2_moves_about_the_changed_bytes(shared: Published, clean: Path) -> None:
+    url = str(shared.bare)
     first = get_json(clean, url, "--rev", "v1", MODEL, "-o", "out", "--cache", "cache")
-    assert filecmp.cmp(clean / "out" / MODEL, published.v1, shallow=False)
+    assert filecmp.cmp(clean / "out" / MODEL, shared.v1, shallow=False)
     assert first["files"][0]["action"] == "written"
     assert MODEL_BYTES * 0.9 <= first["bytes_moved"] <= MODEL_BYTES * 1.05
 
     second = get_json(clean, url, "--rev", "v2", MODEL, "-o", "out", "--cache", "cache")
-    assert filecmp.cmp(clean / "out" / MODEL, published.v2, shallow=False)
-    assert 0 < second["bytes_moved"] <= moved_bound(published), (second["bytes_moved"], published.changed_bytes)
+    assert filecmp.cmp(clean / "out" / MODEL, shared.v2, shallow=False)
+    assert 0 < second["bytes_moved"] <= moved_bound(shared), (second["bytes_moved"], shared.changed_bytes)
     assert second["chunks_fetched"] > 0
 
     again = get_json(clean, url, "--rev", "v2", MODEL, "-o", "out", "--cache", "cache")
@@ -46,37 +56,37 @@ def test_v1_then_v2_moves_about_the_changed_bytes(published: Published, clean: P
     assert sorted(os.listdir(clean / "out")) == [MODEL]
 
 
-def test_json_report_schema(published: Published, clean: Path) -> None:
-    report = get_json(clean, f"file://{published.bare}", MODEL, "-o", "out", "--cache", "cache")
-    head = git(published.bare, "rev-parse", "main").stdout.decode().strip()
+def test_json_report_schema(shared: Published, clean: Path) -> None:
+    report = get_json(clean, f"file://{shared.bare}", MODEL, "-o", "out", "--cache", "cache")
+    head = git(shared.bare, "rev-parse", "main").stdout.decode().strip()
     assert set(report) == {"version", "repository", "rev", "commit", "store", "output", "files", "file_bytes",
                            "written_bytes", "bytes_moved", "chunks_fetched"}
     assert report["version"] == 1
-    assert report["repository"] == published.bare.as_uri()
+    assert report["repository"] == shared.bare.as_uri()
     assert report["rev"] == "HEAD" and report["commit"] == head
-    assert report["store"] == str(published.bare / "model")
+    assert report["store"] == str(shared.bare / "model")
     assert report["output"] == str(clean / "out")
     assert report["files"] == [{
-        "path": MODEL, "dest": str(clean / "out" / MODEL), "oid": published.sha(2),
-        "size": published.v2.stat().st_size, "action": "written",
+        "path": MODEL, "dest": str(clean / "out" / MODEL), "oid": shared.sha(2),
+        "size": shared.v2.stat().st_size, "action": "written",
     }]
-    assert report["file_bytes"] == report["written_bytes"] == published.v2.stat().st_size
+    assert report["file_bytes"] == report["written_bytes"] == shared.v2.stat().st_size
 
 
-def test_stderr_reports_bytes_moved_against_file_size(published: Published, clean: Path) -> None:
-    proc = gm(clean, "get", str(published.bare), MODEL, "-o", "out", "--cache", "cache")
+def test_stderr_reports_bytes_moved_against_file_size(shared: Published, clean: Path) -> None:
+    proc = gm(clean, "get", str(shared.bare), MODEL, "-o", "out", "--cache", "cache")
     assert proc.stdout == b""  # stdout is for --json only
     err = proc.stderr.decode()
     assert f"wrote {MODEL}" in err and "MB of files" in err and "MB moved from" in err
 
 
-def test_full_commit_id_and_default_cache_location(published: Published, clean: Path) -> None:
-    v1 = git(published.bare, "rev-parse", "v1^{commit}").stdout.decode().strip()
+def test_full_commit_id_and_default_cache_location(shared: Published, clean: Path) -> None:
+    v1 = git(shared.bare, "rev-parse", "v1^{commit}").stdout.decode().strip()
     cache_home = clean.parent / "xdg-cache"
-    report = get_json(clean, str(published.bare), "--rev", v1, MODEL, "-o", "out",
+    report = get_json(clean, str(shared.bare), "--rev", v1, MODEL, "-o", "out",
                       env={"XDG_CACHE_HOME": str(cache_home)})
     assert report["commit"] == v1
-    assert filecmp.cmp(clean / "out" / MODEL, published.v1, shallow=False)
+    assert filecmp.cmp(clean / "out" / MODEL, shared.v1, shallow=False)
     assert list((cache_home / "git-model" / "repos").glob("*/model/packs/*.pack"))
     # the cache is shallow: one commit, no history
     cache_repo = next(p for p in (cache_home / "git-model" / "repos").iterdir() if p.is_dir())
@@ -108,15 +118,15 @@ def test_directory_selects_every_model_under_it(tmp_path: Path, clean: Path) -> 
         (["../" + MODEL], 2, b"relative to the repository"),
     ],
 )
-def test_usage_errors(published: Published, clean: Path, args: list[str], code: int, message: bytes) -> None:
-    proc = gm(clean, "get", str(published.bare), *args, "-o", "out", "--cache", "cache", check=False)
+def test_usage_errors(shared: Published, clean: Path, args: list[str], code: int, message: bytes) -> None:
+    proc = gm(clean, "get", str(shared.bare), *args, "-o", "out", "--cache", "cache", check=False)
     assert proc.returncode == code, proc.stderr
     assert message in proc.stderr
     assert not (clean / "out").exists()
 
 
-def test_error_json_on_stdout(published: Published, clean: Path) -> None:
-    proc = gm(clean, "get", str(published.bare), "nope.bin", "-o", "out", "--cache", "cache", "--json", check=False)
+def test_error_json_on_stdout(shared: Published, clean: Path) -> None:
+    proc = gm(clean, "get", str(shared.bare), "nope.bin", "-o", "out", "--cache", "cache", "--json", check=False)
     assert proc.returncode == 2
     assert json.loads(proc.stdout) == {"version": 1, "error": {
         "type": "UsageError", "exit_code": 2, "message": json.loads(proc.stdout)["error"]["message"]}}
@@ -155,11 +165,11 @@ def test_corrupt_store_is_exit_7_and_writes_nothing(published: Published, clean:
     assert sorted(os.listdir(clean / "out")) == [MODEL]
 
 
-def test_identical_file_is_recognised_without_state_and_a_changed_one_is_replaced(published: Published, clean: Path) -> None:
+def test_identical_file_is_recognised_without_state_and_a_changed_one_is_replaced(shared: Published, clean: Path) -> None:
     out = clean / "out"
     out.mkdir()
-    (out / MODEL).write_bytes(published.v2.read_bytes())  # placed by other means: no state
-    report = get_json(clean, str(published.bare), MODEL, "-o", "out", "--cache", "cache")
+    (out / MODEL).write_bytes(shared.v2.read_bytes())  # placed by other means: no state
+    report = get_json(clean, str(shared.bare), MODEL, "-o", "out", "--cache", "cache")
     assert report["files"][0]["action"] == "unchanged" and report["bytes_moved"] == 0
 
     with open(out / MODEL, "r+b") as handle:  # same size, one byte changed in place
@@ -167,15 +177,15 @@ def test_identical_file_is_recognised_without_state_and_a_changed_one_is_replace
         byte = handle.read(1)
         handle.seek(1000)
         handle.write(bytes([byte[0] ^ 1]))
-    report = get_json(clean, str(published.bare), MODEL, "-o", "out", "--cache", "cache")
+    report = get_json(clean, str(shared.bare), MODEL, "-o", "out", "--cache", "cache")
     assert report["files"][0]["action"] == "written"
-    assert sha256_of(out / MODEL) == published.sha(2)
+    assert sha256_of(out / MODEL) == shared.sha(2)
 
 
-def test_mode_of_replaced_file_is_kept(published: Published, clean: Path) -> None:
-    gm(clean, "get", str(published.bare), "--rev", "v1", MODEL, "-o", "out", "--cache", "cache")
+def test_mode_of_replaced_file_is_kept(shared: Published, clean: Path) -> None:
+    gm(clean, "get", str(shared.bare), "--rev", "v1", MODEL, "-o", "out", "--cache", "cache")
     os.chmod(clean / "out" / MODEL, 0o640)
-    gm(clean, "get", str(published.bare), "--rev", "v2", MODEL, "-o", "out", "--cache", "cache")
+    gm(clean, "get", str(shared.bare), "--rev", "v2", MODEL, "-o", "out", "--cache", "cache")
     assert (clean / "out" / MODEL).stat().st_mode & 0o777 == 0o640
 
 
@@ -230,3 +240,14 @@ def test_network_repository_without_gitmodel_is_a_config_error(published: Publis
                       env={"GIT_ALLOW_PROTOCOL": "ext:file"})
     assert filecmp.cmp(clean / "out" / MODEL, published.v2, shallow=False)
     assert report["repository"] == url
+
+
+def test_encrypted_store(tmp_path: Path, clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_MODEL_ENCRYPTION_KEY", "11" * 32)
+    published = publish(tmp_path, 2 << 20, 8, gitmodel="[remote]\n\tencrypt = true\n")
+    get_json(clean, str(published.bare), MODEL, "-o", "out", "--cache", "cache")
+    assert filecmp.cmp(clean / "out" / MODEL, published.v2, shallow=False)
+    monkeypatch.delenv("GIT_MODEL_ENCRYPTION_KEY")
+    proc = gm(clean, "get", str(published.bare), "--rev", "v1", MODEL, "-o", "out", "--cache", "cache2", check=False)
+    assert proc.returncode == 4 and b"GIT_MODEL_ENCRYPTION_KEY" in proc.stderr
+    assert filecmp.cmp(clean / "out" / MODEL, published.v2, shallow=False)

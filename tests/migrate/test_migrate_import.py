@@ -113,7 +113,7 @@ def test_import_exclude_leaves_those_files_as_blobs(plain_repo: Path) -> None:
 def test_import_of_another_branch_leaves_the_working_tree_alone(plain_repo: Path) -> None:
     write_versions(plain_repo, "model.bin", 1 << 20, 1)
     git(plain_repo, "branch", "other")
-    write_versions(plain_repo, "model.bin", 1 << 20, 1)
+    write_versions(plain_repo, "second.bin", 1 << 20, 1)
     head = refs(plain_repo)["refs/heads/main"]
     (plain_repo / "notes.txt").write_text("uncommitted\n")  # dirty, but main is not rewritten
     result = gm(plain_repo, "migrate", "import", "-I", "*.bin", "other")

@@ -2,7 +2,8 @@
 
 The S3 side talks real HTTP to a moto S3 server started here on loopback (one per session),
 so request signing, multipart uploads, ranges, streaming and error parsing are exercised the
-way a real S3-protocol server would exercise them; boto3 itself is never patched.
+way a real S3-protocol server would exercise them; boto3 itself is never patched. The Git LFS
+side talks to giftless and git http-backend on loopback (tests/lfs_server.py), likewise.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import pytest
 from git_model.remote import filesystem
 from git_model.remote.backend import Backend
 from git_model.remote.filesystem import FilesystemBackend
+from git_model.remote.lfs import LFSBackend
+from git_model.remote.lfs_endpoint import parse_store_url
 from git_model.remote.s3 import S3Backend
 
+from lfs_server import HostedRepo, Listener  # noqa: E402  (fixtures live in tests/lfs_server.py)
 from s3server import raw_s3_client  # noqa: E402  (fixtures live in tests/s3server.py)
 
-KINDS = ["filesystem", "s3"]
+KINDS = ["filesystem", "s3", "lfs"]
 S3_PREFIX = "team/models"
 
 
@@ -31,6 +35,20 @@ def s3_backend(endpoint: str, bucket: str, **kwargs: Any) -> S3Backend:
     options: dict[str, Any] = {"connect_timeout": 2.0, "read_timeout": 10.0, "max_attempts": 1}
     options.update(kwargs)
     return S3Backend(bucket, S3_PREFIX, endpoint_url=endpoint, **options)
+
+
+def lfs_backend(repo: HostedRepo | str, **kwargs: Any) -> LFSBackend:
+    """An LFSBackend for a test-server repository (or store URL), with test-sized timeouts."""
+    options: dict[str, Any] = {"connect_timeout": 2.0, "read_timeout": 10.0}
+    options.update(kwargs)
+    url = repo if isinstance(repo, str) else repo.store_url
+    return LFSBackend(parse_store_url(url), None, **options)
+
+
+@pytest.fixture
+def make_lfs() -> Callable[..., LFSBackend]:
+    """``lfs_backend`` for test modules (conftest helpers are not importable)."""
+    return lfs_backend
 
 
 @pytest.fixture
@@ -49,6 +67,8 @@ def backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backen
     """A working, empty backend of each kind."""
     if kind == "filesystem":
         return FilesystemBackend(tmp_path / "remote" / "not-yet-created")
+    if kind == "lfs":
+        return lfs_backend(request.getfixturevalue("lfs_repo"))
     endpoint = request.getfixturevalue("s3_server")
     return s3_backend(endpoint, request.getfixturevalue("s3_bucket"))
 
@@ -68,8 +88,11 @@ def permissions_enforced(tmp_path_factory: pytest.TempPathFactory) -> bool:
 
 
 @pytest.fixture(
-    params=["fs-root-is-a-file", "fs-read-only-dir", "s3-missing-bucket", "s3-wrong-credentials"]
-)
+    params=[
+        "fs-root-is-a-file", "fs-read-only-dir", "s3-missing-bucket", "s3-wrong-credentials",
+        "lfs-read-only", "lfs-no-credentials", "lfs-wrong-credentials", "lfs-no-git-repository",
+    ]
+)  # fmt: skip
 def refused_backend(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Backend]:
@@ -87,6 +110,20 @@ def refused_backend(
         root.chmod(0o755)
     elif case == "s3-missing-bucket":
         yield s3_backend(request.getfixturevalue("s3_server"), "gm-no-such-bucket")
+    elif case.startswith("lfs-"):
+        server = request.getfixturevalue("lfs_server")
+        if case == "lfs-read-only":  # anyone may read, nobody may write
+            yield lfs_backend(server.new_repo("readonly"))
+        elif case == "lfs-no-credentials":  # 401, and no helper or terminal to ask
+            yield lfs_backend(server.new_repo("private"))
+        elif case == "lfs-wrong-credentials":  # the helper's password is refused
+            helper = "!f() { echo username=alice; echo password=wrong; }; f"
+            monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+            monkeypatch.setenv("GIT_CONFIG_KEY_0", "credential.helper")
+            monkeypatch.setenv("GIT_CONFIG_VALUE_0", helper)
+            yield lfs_backend(server.new_repo("private"))
+        else:  # the LFS server takes the bytes, but the catalog's Git repository is missing
+            yield lfs_backend(server.new_repo("anon", create=False))
     else:
         from moto.core.authorization import enable_iam_authentication
 
@@ -121,7 +158,9 @@ def unused_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(params=["fs-io-error", "s3-unreachable-port", "s3-server-stopped"])
+@pytest.fixture(
+    params=["fs-io-error", "s3-unreachable-port", "s3-server-stopped", "lfs-unreachable-port", "lfs-server-stopped"]
+)
 def unavailable_backend(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Backend:
@@ -132,6 +171,16 @@ def unavailable_backend(
         FilesystemBackend(root).upload_bytes("packs/a.pack", b"data")
         monkeypatch.setattr(filesystem, "os", _DeadDiskOs())
         return FilesystemBackend(root)
+    if case == "lfs-unreachable-port":
+        port = request.getfixturevalue("unused_port")
+        return lfs_backend(f"lfs+http://127.0.0.1:{port}/anon/x.git/info/lfs", connect_timeout=0.5)
+    if case == "lfs-server-stopped":
+        server = request.getfixturevalue("lfs_server")
+        listener = Listener(server.app)  # a second port onto the same server
+        repo = server.new_repo("anon", base=listener.base)
+        lfs_backend(repo).upload_bytes("packs/a.pack", b"data")
+        listener.stop()
+        return lfs_backend(repo, connect_timeout=0.5)  # fresh: nothing known from the upload
     request.getfixturevalue("aws_env")
     if case == "s3-unreachable-port":
         port = request.getfixturevalue("unused_port")

@@ -2,7 +2,8 @@
 
 Each test runs once per backend kind (``backend`` fixture), or once per way a store can
 refuse or be down (``refused_backend``, ``unavailable_backend``). A new backend joins by
-adding its cases to ``conftest.py``; it passes when this file passes unchanged.
+adding its cases to ``conftest.py``; it passes when this file passes unchanged. Optional
+capabilities (``supports_delete``) select which half of a test applies.
 """
 
 from __future__ import annotations
