@@ -105,7 +105,14 @@ def set_(app: AppContext, path: str, assignments: tuple[str, ...]) -> None:
     """
     import tomllib
 
-    from git_model.policy.sidecar import SUFFIX, assign, flatten, load_document, parse_assignment, render
+    from git_model.policy.sidecar import (
+        SUFFIX,
+        assign,
+        flatten,
+        load_document,
+        parse_assignment,
+        render,
+    )
     from git_model.store.atomic import write_atomic
 
     here = app.cwd or Path.cwd()

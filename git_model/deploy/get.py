@@ -18,7 +18,7 @@ import glob
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from git_model.deploy.cache import RepoCache, default_cache_root
@@ -137,8 +137,8 @@ def normalize_paths(paths: list[str]) -> list[str]:
         while path.startswith("./"):
             path = path[2:]
         path = path.rstrip("/")
-        parts = PurePosixPath(path).parts
-        if not path or path.startswith("/") or any(p in ("..", ".") for p in parts) or "\\" in path:
+        parts = path.split("/")
+        if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in path:
             raise UsageError(f"PATH {raw!r}: give a path relative to the repository's top directory")
         if path not in out:
             out.append(path)

@@ -5,7 +5,10 @@ Import: a line whose pattern is an included pattern and which sets ``filter=lfs`
 is added); an included pattern with no ``filter=model`` line gets one appended; each excluded
 pattern gets a line appended after them that takes it out again (``!filter !diff !merge !text``,
 or the LFS attributes when the excluded files are LFS pointers). Export: the ``filter=model``
-lines of the included patterns are removed. Every other line is kept byte for byte.
+lines of the included patterns are removed. Every other line is kept byte for byte. A `.gitattributes` in a subdirectory
+only gets the in-place changes (its LFS lines of included patterns become git-model lines on
+import, its git-model lines of included patterns are removed on export), since its patterns
+are relative to its own directory.
 """
 
 from __future__ import annotations
@@ -57,12 +60,21 @@ def _to_model(fields: list[bytes]) -> bytes:
     return b" ".join(out)
 
 
-def for_import(content: bytes | None, include: list[str], exclude: list[str], lfs_excluded: frozenset[str] = frozenset()) -> bytes:
+def for_import(
+    content: bytes | None,
+    include: list[str],
+    exclude: list[str],
+    lfs_excluded: frozenset[str] = frozenset(),
+    nested: bool = False,
+) -> bytes | None:
     """The new `.gitattributes` of a commit whose original one is ``content`` (None: absent).
 
     ``lfs_excluded`` names the excluded patterns whose files are LFS pointers: they get the LFS
-    attributes back, so those files keep checking out through Git LFS.
+    attributes back, so those files keep checking out through Git LFS. A ``nested`` file (in a
+    subdirectory) only has its LFS lines of included patterns converted: nothing is appended.
     """
+    if nested and content is None:
+        return None
     wanted = list(dict.fromkeys(include))
     lines = _lines(content)
     covered: set[str] = set()
@@ -77,6 +89,8 @@ def for_import(content: bytes | None, include: list[str], exclude: list[str], lf
             elif b"filter=model" in fields[1:]:
                 covered.add(pattern)
         out.append(line)
+    if nested:
+        return content if out == lines else _join(out)
     out.extend(f"{escape_pattern(p)} {ATTRIBUTES}".encode() for p in wanted if p not in covered)
     for pattern in dict.fromkeys(exclude):
         attrs = LFS_ATTRIBUTES if pattern in lfs_excluded else UNSET_ATTRIBUTES

@@ -98,12 +98,13 @@ def import_history(repo: Repo, store: LocalStore, refs: list[str], selection: Se
     keep_lfs = lfs_excluded(found, selection)
     include, exclude = list(selection.include), list(selection.exclude)
 
+    def attributes(content: bytes | None, nested: bool) -> bytes | None:
+        return gitattributes.for_import(content, include, exclude, keep_lfs, nested)
+
     def run() -> tuple[int, int]:
         with CatFile(repo) as cat:
             converter = ToModel(store, cat, objects, found.blobs, progress)
-            result = rewrite(
-                repo, refs, selection, converter, lambda content: gitattributes.for_import(content, include, exclude, keep_lfs)
-            )
+            result = rewrite(repo, refs, selection, converter, attributes)
         report.stats = converter.stats
         return result.commits, result.rewritten
 
@@ -158,7 +159,7 @@ def export_history(
 
     def run() -> tuple[int, int]:
         converter = ToBlob(store, found.blobs, progress)
-        result = rewrite(repo, refs, selection, converter, lambda content: gitattributes.for_export(content, include))
+        result = rewrite(repo, refs, selection, converter, lambda content, _nested: gitattributes.for_export(content, include))
         report.stats = converter.stats
         return result.commits, result.rewritten
 

@@ -49,7 +49,9 @@ class BlobConverter(Protocol):
         ...
 
 
-AttributesRewrite = Callable[[bytes | None], bytes | None]
+AttributesRewrite = Callable[[bytes | None, bool], bytes | None]
+"""(original content or None, nested) → new content or None (absent): a `.gitattributes` rewrite;
+``nested`` is True for one in a subdirectory."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class _Transform:
         self._write = write
         self._original_attrs: dict[bytes, str | None] = {}  # mark → original blob id
         self._new_attrs: dict[bytes, bytes | None] = {}  # mark → rewritten content
-        self._rewritten_cache: dict[str | None, bytes | None] = {}
+        self._rewritten_cache: dict[tuple[str | None, bool], bytes | None] = {}
         self.commit_ids: dict[bytes, bytes] = {}  # mark → original commit id
         self.done = False
 
@@ -89,11 +91,12 @@ class _Transform:
             else:
                 raise FormatError(f"git fast-export: line {reader.line_number}: unexpected blob in a --no-data stream")
 
-    def _rewritten(self, original: str | None) -> bytes | None:
-        if original not in self._rewritten_cache:
+    def _rewritten(self, original: str | None, nested: bool = False) -> bytes | None:
+        key = (original, nested)
+        if key not in self._rewritten_cache:
             content = None if original is None else self._cat.read(original)
-            self._rewritten_cache[original] = self._attributes(content)
-        return self._rewritten_cache[original]
+            self._rewritten_cache[key] = self._attributes(content, nested)
+        return self._rewritten_cache[key]
 
     def _parent_attrs(self, commit: fx.Commit) -> tuple[str | None, bytes | None]:
         """(original blob id, content in the rewritten parent) of the first parent's attributes."""
@@ -140,6 +143,9 @@ class _Transform:
     def _change(self, change: fx.Change) -> None:
         if isinstance(change, fx.FileModify) and change.mode in BLOB_MODES and not change.dataref.startswith(b":"):
             path = change.path.decode("utf-8", "surrogateescape")
+            if change.path.endswith(b"/" + ATTRIBUTES_PATH):
+                self._nested_attributes(change)
+                return
             if self._selection.selects(path):
                 replacement = self._converter.replacement(change.dataref.decode(), path)
                 if replacement is not None:
@@ -153,6 +159,16 @@ class _Transform:
                     self._write(b"\n")
                     return
         self._write(fx.encode_change(change))
+
+    def _nested_attributes(self, change: fx.FileModify) -> None:
+        oid = change.dataref.decode()
+        new = self._rewritten(oid, nested=True)
+        if new is None:
+            self._write(b"D %s\n" % change.raw_path)
+        elif new == self._cat.read(oid):
+            self._write(fx.encode_change(change))
+        else:
+            self._write(fx.encode_inline_modify(change.mode, change.raw_path, len(new)) + new + b"\n")
 
 
 def _crash_reports(repo: Repo, pid: int) -> set[Path]:

@@ -6,15 +6,22 @@ missing``). The check itself never exits or prints; commands and hooks report th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from git_model.git.repo import Repo
 from git_model.policy.gitconfig import ConfigEntry, read_entries
 from git_model.policy.policy import Policy, parse_policy
 from git_model.policy.rules import Require
 from git_model.policy.sidecar import SUFFIX, model_of_sidecar, sidecar_path
-from git_model.policy.sources import GITMODEL, BlobSnapshot, Snapshot, changed_in_index, index_snapshot
+from git_model.policy.sources import (
+    GITMODEL,
+    BlobSnapshot,
+    Snapshot,
+    changed_in_index,
+    index_snapshot,
+)
 
 if TYPE_CHECKING:  # reading models pulls in the store (numpy): only when there is a policy
     from git_model.policy.metadata import ModelAccess, ModelMetadata

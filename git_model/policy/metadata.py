@@ -9,8 +9,9 @@ the same key.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from git_model.errors import GitModelError, MissingObjectError
 from git_model.formats import HEAD_BYTES, detect

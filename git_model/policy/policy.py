@@ -17,17 +17,26 @@ expression is a ConfigError naming the file and the line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from git_model.errors import ConfigError
 from git_model.git.committed import matches
 from git_model.policy.gitconfig import ConfigEntry
-from git_model.policy.rules import TYPES, Allow, Bound, Match, Require, Rule, TypeRule, as_number
+from git_model.policy.rules import (
+    TYPES,
+    Allow,
+    Bound,
+    Match,
+    Require,
+    Rule,
+    TypeRule,
+    as_number,
+)
 
 SECTION = "policy"
 RULE_NAMES = ("require", "type", "match", "allow", "min", "max")
-_KEY_AND_REST = re.compile(r"(\S+)(?:\s+(.*))?", re.S)
+_KEY_AND_REST = re.compile(r"(\S+)(?:\s+(.*))?", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ is impossible only its sidecar is checked, and the hook says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from git_model.errors import GitModelError
 from git_model.git.repo import Repo

@@ -22,9 +22,7 @@ def as_number(value: Value) -> float | None:
     """A finite number, from a TOML number or from decimal text; else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str) and _NUMBER.fullmatch(value):
+    if isinstance(value, (int, float)) or isinstance(value, str) and _NUMBER.fullmatch(value):
         number = float(value)
     else:
         return None

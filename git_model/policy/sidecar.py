@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import math
 import re
-import tomllib
 from typing import Any, Union
+
+import tomllib
 
 from git_model.errors import FormatError, UsageError
 

@@ -180,10 +180,14 @@ class BlobSnapshot:
         content = self._content_if_small(path)
         if content is not None:
             return io.BytesIO(content)
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-        with self._cat(self.entries[path]) as proc:
-            assert proc.stdout is not None
-            shutil.copyfileobj(proc.stdout, spool, 1 << 20)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (returned open)
+        try:
+            with self._cat(self.entries[path]) as proc:
+                assert proc.stdout is not None
+                shutil.copyfileobj(proc.stdout, spool, 1 << 20)
+        except BaseException:
+            spool.close()
+            raise
         if proc.returncode != 0:
             spool.close()
             raise GitModelError(f"{self.describe(path)}: git cat-file failed")

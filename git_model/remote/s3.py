@@ -45,6 +45,9 @@ _TRANSIENT = {
 _READS = ("head", "download", "read")
 
 
+READ_TIMEOUT_ENV = "GIT_MODEL_S3_READ_TIMEOUT"
+
+
 class S3Backend:
     """A ``Backend`` over ``s3://bucket/prefix``; safe to use from several threads.
 
@@ -61,9 +64,11 @@ class S3Backend:
         client: Any | None = None,
         *,
         connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
+        read_timeout: float | None = None,
         max_attempts: int = 2,
     ) -> None:
+        if read_timeout is None:  # seconds without a byte before a request counts as stalled
+            read_timeout = float(os.environ.get(READ_TIMEOUT_ENV, "60"))
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._base = f"{self.prefix}/" if self.prefix else ""

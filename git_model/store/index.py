@@ -67,6 +67,23 @@ def write_idx(path: Path, entries: list[PackEntry]) -> None:
     write_atomic(path, encode_idx(entries))
 
 
+def _load_entries(idx_path: Path, pack_path: Path, pack_present: bool) -> np.ndarray:
+    """An index file's entries; a damaged index is rebuilt from its pack's own (checksummed)
+    table, so one flipped bit in an .idx does not make the whole store unreadable."""
+    try:
+        return decode_idx(idx_path.read_bytes(), str(idx_path))
+    except FormatError:
+        if not pack_present:
+            raise
+        from git_model.store.pack import read_table
+
+        try:
+            table = read_table(pack_path)
+        except FormatError:
+            raise FormatError(f"{idx_path}: damaged, and so is its pack's table (run 'git model fsck --repair')") from None
+        return np.frombuffer(encode_table(sorted(table, key=lambda e: e.chunk_id)), dtype=ENTRY_DTYPE)
+
+
 class _Run:
     """One sorted array of entries plus the pack number of each."""
 
@@ -102,7 +119,7 @@ class ChunkIndex:
                 pack_id = idx_path.stem
                 if require_packs and not (pack_dir / f"{pack_id}.pack").exists():
                     continue
-                entries = decode_idx(idx_path.read_bytes(), str(idx_path))
+                entries = _load_entries(idx_path, pack_dir / f"{pack_id}.pack", require_packs)
                 arrays.append(entries)
                 numbers.append(np.full(len(entries), len(index.pack_ids), dtype=np.uint32))
                 index.pack_ids.append(pack_id)

@@ -12,6 +12,8 @@ from conftest import git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 from git_model.migrate.lfs import try_parse_lfs
+from git_model.pointer import try_parse
+from git_model.store.store import LocalStore
 
 
 def write_versions(repo: Path, name: str, size: int, versions: int, *, tensors: int = 16) -> list[bytes]:
@@ -63,19 +65,24 @@ def lfs_object(repo: Path, oid: str) -> Path:
 
 
 def original_files(repo: Path, commit: str) -> dict[str, bytes]:
-    """What ``commit`` (of the history before migration) checked out to: blob bytes, or the LFS
-    object's bytes for an LFS pointer."""
+    """What ``commit`` (of the history before migration) checked out to: blob bytes, the LFS
+    object's bytes for an LFS pointer, the stored model for a git-model pointer."""
     listing = git(repo, "ls-tree", "-r", "-z", commit).stdout.split(b"\0")
     files = {}
     for entry in filter(None, listing):
         meta, _, name = entry.partition(b"\t")
         oid = meta.split()[2].decode()
         path = name.decode()
-        if path == ".gitattributes":
+        if path.rsplit("/", 1)[-1] == ".gitattributes":
             continue
         data = git(repo, "cat-file", "blob", oid).stdout
         lfs = try_parse_lfs(data, path)
-        files[path] = lfs_object(repo, lfs.oid).read_bytes() if lfs else data
+        model = try_parse(data)
+        if lfs is not None:
+            data = lfs_object(repo, lfs.oid).read_bytes()
+        elif model is not None:
+            data = b"".join(LocalStore(repo / ".git" / "model").read(model, path))
+        files[path] = data
     return files
 
 
@@ -83,7 +90,11 @@ def checked_out_files(repo: Path, commit: str) -> dict[str, bytes]:
     """``git checkout`` of ``commit``, then the working-tree bytes of its tracked files."""
     git(repo, "checkout", "-q", "--detach", commit)
     names = git(repo, "ls-files", "-z").stdout.split(b"\0")
-    return {n.decode(): (repo / n.decode()).read_bytes() for n in filter(None, names) if n != b".gitattributes"}
+    return {
+        n.decode(): (repo / n.decode()).read_bytes()
+        for n in filter(None, names)
+        if n.rsplit(b"/", 1)[-1] != b".gitattributes"
+    }
 
 
 def commit_pairs(repo: Path, ref: str) -> list[tuple[str, str]]:

@@ -110,3 +110,20 @@ def test_excluded_lfs_files_stay_in_lfs(lfs_repo: Path) -> None:
     assert (lfs_repo / "keep" / "small.bin").read_bytes() == b"\x01" * 3000
     assert git(lfs_repo, "status", "--porcelain").stdout == b""
     assert assert_same_checkouts(lfs_repo) == 3
+
+
+def test_nested_lfs_attributes_are_converted(lfs_repo: Path) -> None:
+    (lfs_repo / "models").mkdir()
+    git(lfs_repo / "models", "lfs", "track", "*.pt")
+    git(lfs_repo, "add", "-A")
+    git(lfs_repo, "commit", "-qm", "nested tracking")
+    write_versions(lfs_repo, "models/net.pt", 1 << 20, 2)
+    assert blob_kinds(lfs_repo, "main", "models/net.pt") == [LFS_LINE] * 2
+    gm(lfs_repo, "install")
+    gm(lfs_repo, "migrate", "import", "-I", "*.pt")
+    nested = git(lfs_repo, "cat-file", "blob", "main:models/.gitattributes").stdout
+    assert nested == b"*.pt filter=model diff=model merge=model -text\n"
+    root = git(lfs_repo, "cat-file", "blob", "main:.gitattributes").stdout
+    assert root == b"*.bin filter=lfs diff=lfs merge=lfs -text\n*.pt filter=model diff=model merge=model -text\n"
+    assert blob_kinds(lfs_repo, "main", "models/net.pt") == [POINTER_LINE] * 2
+    assert assert_same_checkouts(lfs_repo) == 4

@@ -66,3 +66,11 @@ def test_selection_and_pattern_lists() -> None:
     assert not selection.selects("a.txt")
     assert not Selection(("*",)).selects(".gitattributes")
     assert not Selection(("*",)).selects("sub/.gitattributes")
+
+
+def test_nested_files_only_change_in_place() -> None:
+    lfs = b"*.bin filter=lfs diff=lfs merge=lfs -text\n"
+    assert ga.for_import(lfs, ["*.bin"], ["x/*.bin"], nested=True) == b"*.bin " + MODEL + b"\n"
+    other = b"*.psd filter=lfs diff=lfs merge=lfs -text\n"
+    assert ga.for_import(other, ["*.bin"], [], nested=True) is other
+    assert ga.for_import(None, ["*.bin"], [], nested=True) is None

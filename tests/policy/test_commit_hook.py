@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import git, gm
-from policy_helpers import GOOD, POLICY, add_policy, commit, head, onnx_model, set_meta, stderr_lines
+from policy_helpers import (
+    GOOD,
+    POLICY,
+    add_policy,
+    commit,
+    git,
+    gm,
+    head,
+    onnx_model,
+    set_meta,
+    stderr_lines,
+)
 
 
 def test_commit_without_metadata_is_refused(repo: Path) -> None:
@@ -140,8 +150,10 @@ def test_malformed_policy_refuses_the_commit_naming_the_line(repo: Path) -> None
     proc = commit(repo, ".gitmodel", "model.onnx")
     assert proc.returncode == 1
     assert stderr_lines(proc) == [
-        "git-model: .gitmodel (staged) line 4: unknown rule 'required' in [policy \"*.onnx\"] "
-        "(rules: require, type, match, allow, min, max)"
+        (
+            "git-model: .gitmodel (staged) line 4: unknown rule 'required' in [policy \"*.onnx\"] "
+            "(rules: require, type, match, allow, min, max)"
+        )
     ]
 
 

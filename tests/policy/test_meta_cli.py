@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import git, gm
 from modelgen import tensor_specs, write_gguf, write_safetensors
-from policy_helpers import GOOD, POLICY, add_policy, commit, onnx_model, set_meta, stderr_lines
+from policy_helpers import (
+    GOOD,
+    POLICY,
+    add_policy,
+    commit,
+    git,
+    gm,
+    onnx_model,
+    set_meta,
+    stderr_lines,
+)
 
 
 def test_show_merges_embedded_and_sidecar(repo: Path) -> None:

@@ -10,7 +10,15 @@ from git_model.policy.check import Violation, check_metadata
 from git_model.policy.gitconfig import scan
 from git_model.policy.metadata import ModelMetadata
 from git_model.policy.policy import parse_policy
-from git_model.policy.rules import Allow, Bound, Match, Require, TypeRule, as_number, has_type
+from git_model.policy.rules import (
+    Allow,
+    Bound,
+    Match,
+    Require,
+    TypeRule,
+    as_number,
+    has_type,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,23 @@ TOML writer (whatever it writes, tomllib reads back unchanged)."""
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from git_model.errors import FormatError, UsageError
 from git_model.policy.sidecar import (
-    as_text, assign, flatten, model_of_sidecar, parse_assignment, parse_sidecar, render, sidecar_path, typed_value,
+    as_text,
+    assign,
+    model_of_sidecar,
+    parse_assignment,
+    parse_sidecar,
+    render,
+    sidecar_path,
+    typed_value,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
