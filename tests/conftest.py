@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 pytest_plugins = ["s3server", "lfs_server"]
+
+from gitutil import ROOT, git, gm  # noqa: E402  (helpers live there: see its docstring)
 
 
 @pytest.fixture(autouse=True)
@@ -34,26 +35,6 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{pythonpath}" if pythonpath else str(ROOT))
     subprocess.run(["git", "config", "--global", "init.defaultBranch", "main"], check=True)
     return home
-
-
-def git(cwd: Path, *args: str, check: bool = True, input: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, input=input, capture_output=True, env={**os.environ, **(env or {})}
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
-    return proc
-
-
-def gm(cwd: Path, *args: str, check: bool = True, input: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real `git-model` command (as `python -m git_model`)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "git_model", *args], cwd=cwd, input=input, capture_output=True,
-        env={**os.environ, **(env or {})},
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git-model {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
-    return proc
 
 
 @pytest.fixture

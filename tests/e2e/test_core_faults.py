@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, gm
+from gitutil import git, gm
 
 from git_model.store.pack import HEADER
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git, gm
+from gitutil import git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 from git_model.pointer import parse

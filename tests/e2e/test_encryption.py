@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import git, gm
+from gitutil import git, gm
 
 KEY = "11" * 32
 

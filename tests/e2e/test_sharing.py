@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git, gm
+from gitutil import git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 MODEL_BYTES = 16 << 20

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, gm
+from gitutil import git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 MODEL_BYTES = 16 << 20

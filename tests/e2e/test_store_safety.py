@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import git, gm
+from gitutil import git, gm
 
 from git_model.store.atomic import TEMP_PREFIX
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git, gm
+from gitutil import git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 SIZE = 8 << 20
