@@ -44,12 +44,14 @@ import hashlib
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from dataclasses import dataclass, field
@@ -146,18 +148,22 @@ class Measured:
     filter_rss_kb: int | None  # exact peak of the filter process (GNU time %M)
     child_rss_kb: int = 0  # largest descendant of git (sampled VmHWM): filter, hooks, ...
     stdout: str = ""
+    cpu: float = 0.0  # user + sys CPU seconds of git and every descendant it waited for
 
 
 def run_measured(args: list[str], cwd: Path, env: dict[str, str], rss_file: Path) -> Measured:
     """Run a git command; wall time, git's RSS, tree RSS and the wrapped filter's RSS."""
     rss_file.unlink(missing_ok=True)
     env = {**env, "BENCH_RSS_FILE": str(rss_file)}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # nothing else of ours runs meanwhile
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sampler = TreeSampler(proc.pid)
     sampler.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     sampler.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed in {cwd} ({proc.returncode}):\n{err.decode()}{out.decode()}")
@@ -166,7 +172,7 @@ def run_measured(args: list[str], cwd: Path, env: dict[str, str], rss_file: Path
         values = [int(v) for v in re.findall(r"^\s*(\d+)\s*$", rss_file.read_text(), re.MULTILINE)]
         filter_kb = max(values) if values else None
     return Measured(wall, sampler.root_hwm_kb, max(sampler.tree_peak_kb, sampler.root_hwm_kb), filter_kb,
-                    max(sampler.child_hwm_kb, filter_kb or 0), out.decode(errors="replace"))
+                    max(sampler.child_hwm_kb, filter_kb or 0), out.decode(errors="replace"), cpu)
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,6 +617,9 @@ def build_share_report(args: argparse.Namespace, command: str, runs: dict[str, l
     bytes_row("bytes moved, clone v2 (client store)", "clone_v2")
     time_row("`git pull` of v2 into the v1 clone, wall", m("pull_v2", "wall"))
     bytes_row("bytes moved, pull v2 (client store growth)", "pull_v2", TARGET_GROWTH)
+    for step, label in (("push_v1", "push v1"), ("push_v2", "push v2"), ("clone_v1", "clone v1"),
+                        ("clone_v2", "clone v2"), ("pull_v2", "pull v2")):
+        time_row(f"CPU time (user + sys, git and all children), {label}", m(step, "cpu"))
     time_row("`git status` right after clone v2, wall", lambda r: r.status_s["clone_v2"])
     time_row("`git status` right after pull, wall", lambda r: r.status_s["pull_v2"])
     rss_row("peak RSS, clone: git itself", clone_max("git_rss_kb"))
@@ -660,10 +669,11 @@ def build_share_report(args: argparse.Namespace, command: str, runs: dict[str, l
     out.append("")
     out.append("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine.items()))
     out.append("")
-    out.append("All repetitions (push v1 / clone v1 / push v2 / pull v2 / clone v2, s):")
+    out.append("All repetitions, wall (CPU) in s: push v1 / clone v1 / push v2 / pull v2 / clone v2:")
     out.append("")
     for tool in ran:
-        vals = ", ".join("/".join(f"{r.measured[s].wall:.2f}" for s in SHARE_STEPS) for r in runs[tool])
+        vals = ", ".join("/".join(f"{r.measured[s].wall:.1f} ({r.measured[s].cpu:.1f})" for s in SHARE_STEPS)
+                         for r in runs[tool])
         out.append(f"- {tool}: {vals}")
     notes = [n for t in ran for r in runs[t] for n in r.notes]
     for tool in ran:
@@ -710,21 +720,29 @@ DOC_SECTIONS = {
               "clone or pull. Clones and pulls are checked bit for bit (sha256) and followed by a timed "
               "`git status`.")),
 }
-_SECTION = re.compile(r"<!-- bench:(share:)?size-mib=(\d+) -->\n(.*?)<!-- /bench:\1size-mib=\2 -->\n?", re.DOTALL)
+# (share:|) rather than (share:)?: a backreference to a group that did not take part never matches
+_SECTION = re.compile(r"<!-- bench:(share:|)size-mib=(\d+) -->\n(.*?)<!-- /bench:\1size-mib=\2 -->\n?", re.DOTALL)
+
+
+_NOTES = re.compile(r"<!-- bench:notes:(add|share) -->\n(.*?)<!-- /bench:notes:\1 -->\n?", re.DOTALL)
 
 
 def write_doc(path: Path, kind: str, size_mib: int, section: str) -> None:
-    """Replace (or add) the section of ``kind`` and ``size_mib``; keep every other section."""
+    """Replace (or add) the section of ``kind`` and ``size_mib``; keep every other section and
+    the hand-written ``<!-- bench:notes:KIND -->`` block (analysis) that follows each kind."""
     text = path.read_text() if path.exists() else ""
     sections = {("share" if m.group(1) else "add", int(m.group(2))): m.group(3) for m in _SECTION.finditer(text)}
+    notes = {m.group(1): m.group(2) for m in _NOTES.finditer(text)}
     sections[(kind, size_mib)] = section
     parts = [DOC_HEADER]
     for name, (heading, intro) in DOC_SECTIONS.items():
-        parts.append(f"\n{heading}\n\n{intro}\n")
+        parts.append(f"\n{heading}\n\n{textwrap.fill(intro, 96, break_on_hyphens=False)}\n")
         tag = "share:" if name == "share" else ""
         for size in sorted((s for k, s in sections if k == name), reverse=True):
             parts.append(f"\n<!-- bench:{tag}size-mib={size} -->\n{sections[(name, size)]}"
                          f"<!-- /bench:{tag}size-mib={size} -->\n")
+        if name in notes:
+            parts.append(f"\n<!-- bench:notes:{name} -->\n{notes[name]}<!-- /bench:notes:{name} -->\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(parts))
 
@@ -853,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
                 share_refs["clone"].append(copy_fsync_seconds(shm_copy, base / "copy-ref.tmp"))
                 shm_copy.unlink()
         elapsed = time.perf_counter() - t0
-        machine["load avg at end"] = " ".join(open("/proc/loadavg").read().split()[:3])
+        machine["load avg at end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         if "add" in scenarios:
             reports["add"] = build_report(args, command, add_runs, changed, total, machine, started, elapsed,
                                           statistics.median(disk_ref))

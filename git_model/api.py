@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from git_model.cli.context import AppContext
 from git_model.errors import FormatError
@@ -29,14 +30,20 @@ from git_model.formats import ModelInfo
 from git_model.formats.diff import ModelDiff
 from git_model.store.atomic import AtomicFile
 from git_model.store.reader import StoredFile
-from git_model.versions.comparison import DiffReport, FileDiff, diff_revisions, diff_sides, side_at
+from git_model.versions.comparison import (
+    DiffReport,
+    FileDiff,
+    diff_revisions,
+    diff_sides,
+    side_at,
+)
 from git_model.versions.history import Version, model_log
 from git_model.versions.listing import FileListing, list_files
 from git_model.versions.revisions import ModelRef, resolve_model
 from git_model.versions.storage import StorageStats, storage_stats
 from git_model.versions.summary import read_header
 
-__all__ = ["Repository", "Version", "ModelInfo", "ModelDiff"]
+__all__ = ["ModelDiff", "ModelInfo", "Repository", "Version"]
 
 
 class _ClassOrInstanceMethod:
@@ -54,14 +61,14 @@ class _ClassOrInstanceMethod:
         return functools.partial(self._on_instance, obj)
 
 
-def _open_repository(cls: type["Repository"], path: str | Path = ".") -> "Repository":
+def _open_repository(cls: type[Repository], path: str | Path = ".") -> Repository:
     """The repository containing ``path`` (NotARepositoryError outside one)."""
     app = AppContext(Path(path).resolve())
     _ = app.repo  # locate it now: errors belong to this call, not to a later one
     return cls(app)
 
 
-def _open_version(self: "Repository", path: str, rev: str = "HEAD") -> io.BufferedReader:
+def _open_version(self: Repository, path: str, rev: str = "HEAD") -> io.BufferedReader:
     """A seekable read-only binary stream over ``path`` at ``rev`` (fetching it when the local
     store lacks it). Close it, or use it in a ``with`` block."""
     ref = self._ref(path, rev)

@@ -33,6 +33,7 @@ def filter_config(skip_smudge: bool = False) -> dict[str, str]:
         "filter.model.required": "true",
         "diff.model.textconv": f"{exe} diff-textconv",
         "diff.model.binary": "true",
+        "diff.model.cachetextconv": "true",  # textconv reads the model: cache per pointer blob
         "merge.model.name": "git-model pointer merge",
         "merge.model.driver": f"{exe} merge-driver %O %A %B %P",
     }
@@ -66,7 +67,7 @@ def uninstall_config(scope: str, cwd: Path | None) -> list[str]:
     for key in filter_config():
         current = run_git(["config", *_scope_args(scope, cwd), "--get", key], cwd=cwd, check=False)
         value = current.stdout.decode().rstrip("\n")
-        if current.returncode == 0 and (is_ours(value) or key.endswith((".required", ".binary", ".name"))):
+        if current.returncode == 0 and (is_ours(value) or key.endswith((".required", ".binary", ".name", ".cachetextconv"))):
             run_git(["config", *_scope_args(scope, cwd), "--unset", key], cwd=cwd)
             removed.append(key)
     for section in ("filter.model", "diff.model", "merge.model"):

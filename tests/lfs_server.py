@@ -10,6 +10,8 @@ objects under a session directory). Access depends on the first path component:
 * ``ranged/…``   the same, and object downloads honour HTTP Range (giftless itself ignores
   Range, as some real servers do; werkzeug's conditional-response support is put in front);
 * ``readonly/…`` anyone reads, nobody writes (LFS uploads 403, Git pushes 403);
+* ``down/…``     the LFS endpoint answers 503, as a server in maintenance (Git works);
+* ``slow/…``     the LFS endpoint answers after ``SLOW_SECONDS`` (Git works);
 * ``private/…``  HTTP Basic auth as ``PRIVATE_USER``/``PRIVATE_PASSWORD`` for LFS and Git
   alike (401 with a Basic challenge otherwise).
 
@@ -26,6 +28,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +38,7 @@ import pytest
 
 PRIVATE_USER = "alice"
 PRIVATE_PASSWORD = "s3cret"
+SLOW_SECONDS = 2.0
 _LFS_PATH = re.compile(r"^/(?P<org>[^/]+)/.+\.git/info/lfs(/|$)")
 _giftless: Any = None  # giftless keeps its adapters and authenticators in module globals,
 _giftless_storage: Path | None = None  # so one app (one storage) serves the whole process
@@ -47,7 +51,7 @@ def authenticate(request: Any) -> Any:
 
     org = (request.view_args or {}).get("organization", "").split("/")[0]
     identity = DefaultIdentity(name="tester", id="tester")  # PyJWT wants a string "sub"
-    if org in ("anon", "ranged"):
+    if org in ("anon", "ranged", "slow"):
         identity.allow(org, permissions=Permission.all())
     elif org == "readonly":
         identity.allow(org, permissions={Permission.READ, Permission.READ_META})
@@ -140,7 +144,7 @@ class GitHTTP:
         for name in ("HTTP_GIT_PROTOCOL", "HTTP_CONTENT_ENCODING"):
             if name in environ:
                 env[name] = environ[name]
-        proc = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env)
+        proc = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env, check=False)
         match = re.search(rb"\r?\n\r?\n", proc.stdout)
         head, payload = (proc.stdout[: match.start()], proc.stdout[match.end() :]) if match else (b"", proc.stdout)
         status = "200 OK"
@@ -181,6 +185,12 @@ class Dispatcher:
         match = _LFS_PATH.match(path)
         if match is None:
             return self.git(environ, logged)
+        if match.group("org") == "down":
+            body = b'{"message": "down for maintenance"}'
+            logged("503 Service Unavailable", [("Content-Type", "application/vnd.git-lfs+json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if match.group("org") == "slow":
+            time.sleep(SLOW_SECONDS)
         if match.group("org") == "ranged" and environ["REQUEST_METHOD"] == "GET":
             return self._ranged(environ, logged)
         return self.lfs(environ, logged)

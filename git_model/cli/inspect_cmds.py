@@ -51,7 +51,8 @@ def _cwd(app: AppContext) -> Path:
 
 
 def _exists(app: AppContext, arg: str) -> bool:
-    return os.path.lexists(_cwd(app) / arg)
+    """Whether ``arg`` names a file in the working tree (a bare repository has none)."""
+    return app.repo.worktree is not None and os.path.lexists(_cwd(app) / arg)
 
 
 def _fetch(app: AppContext, pointers: list) -> None:  # type: ignore[type-arg]

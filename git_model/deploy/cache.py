@@ -24,7 +24,13 @@ import subprocess
 from pathlib import Path
 from types import TracebackType
 
-from git_model.errors import RemoteError, RemotePermanentError, RemoteTransientError, StoreWriteError, UsageError
+from git_model.errors import (
+    RemoteError,
+    RemotePermanentError,
+    RemoteTransientError,
+    StoreWriteError,
+    UsageError,
+)
 from git_model.git.repo import Repo
 from git_model.remote.resolve import local_path_of
 from git_model.remote.retry import with_retries
@@ -94,7 +100,7 @@ class RepoCache:
         self._lock_fd: int | None = None
 
     # -- lifetime ----------------------------------------------------------------------
-    def __enter__(self) -> "RepoCache":
+    def __enter__(self) -> RepoCache:
         try:
             self.dir.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -133,7 +139,7 @@ class RepoCache:
             f"remote.{PROMISOR}.url": self.url,
             f"remote.{PROMISOR}.promisor": "true",
             f"remote.{PROMISOR}.partialclonefilter": BLOB_FILTER,
-            "gc.auto": "0",  # nothing here is referenced by a ref: never let git prune it mid-run
+            "gc.auto": "0",  # only the last fetched commit has a ref: never let git prune the others
         }
         current = self._git("config", "--local", "--list").stdout.decode(errors="replace").splitlines()
         have = dict(line.split("=", 1) for line in current if "=" in line)
@@ -159,9 +165,7 @@ class RepoCache:
 
     # -- git ---------------------------------------------------------------------------
     def _git(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd or self.dir, env=_git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
+        proc = subprocess.run(["git", *args], cwd=cwd or self.dir, env=_git_env(), capture_output=True, check=False)
         if proc.returncode != 0:
             raise StoreWriteError(f"{self.dir}: git {' '.join(args[:2])}: {_last_line(proc.stderr)}")
         return proc
@@ -186,7 +190,7 @@ class RepoCache:
         assert self._lock_fd is not None
         proc = subprocess.run(
             ["git", *args], cwd=self.dir, env={**_git_env(), "GIT_TERMINAL_PROMPT": "0"},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(self._lock_fd,),
+            capture_output=True, check=False, pass_fds=(self._lock_fd,),
         )
         if proc.returncode == 0:
             return

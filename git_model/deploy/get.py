@@ -23,10 +23,20 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from git_model.deploy.cache import RepoCache, default_cache_root
 from git_model.deploy.target import WrittenState, holds, remove_orphans, write_file
-from git_model.errors import ConfigError, RemotePermanentError, StoreWriteError, UsageError
+from git_model.errors import (
+    ConfigError,
+    RemotePermanentError,
+    StoreWriteError,
+    UsageError,
+)
 from git_model.git.pointers import TrackedPointer, pointers_in_tree
 from git_model.remote.backend import Backend
-from git_model.remote.resolve import ModelRemote, gitmodel_value_at, local_path_of, resolve_at_commit
+from git_model.remote.resolve import (
+    ModelRemote,
+    gitmodel_value_at,
+    local_path_of,
+    resolve_at_commit,
+)
 from git_model.remote.transfer import RemoteStore, cache_dir_for, ensure_local
 
 if TYPE_CHECKING:
@@ -93,6 +103,9 @@ class MeteredBackend:
         self.url = inner.url
         self.bytes_read = 0
         self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> object:  # whatever else a backend offers
+        return getattr(self.inner, name)
 
     def _count(self, n: int) -> None:
         with self._lock:
@@ -186,7 +199,7 @@ def select(cache: RepoCache, commit: str, rev: str, paths: list[str]) -> list[Tr
     return list(selected.values())
 
 
-def _cipher_at(cache: RepoCache, commit: str) -> "Cipher | None":
+def _cipher_at(cache: RepoCache, commit: str) -> Cipher | None:
     """The cipher when the store is encrypted: ``model.encrypt`` (git config) or
     ``remote.encrypt`` in the commit's ``.gitmodel``; the key as for every other command."""
     from git_model.remote.crypto import KEY_ENV, Cipher, load_key

@@ -31,7 +31,12 @@ from typing import Iterable
 
 from git_model.errors import StoreWriteError, UsageError
 from git_model.pointer import Pointer
-from git_model.store.atomic import TEMP_PREFIX, AtomicFile, describe_os_error, write_atomic
+from git_model.store.atomic import (
+    TEMP_PREFIX,
+    AtomicFile,
+    describe_os_error,
+    write_atomic,
+)
 
 STATE_VERSION = 1
 NEW_FILE_MODE = 0o644
@@ -65,7 +70,7 @@ class WrittenState:
         self.entries = dict(entries or {})
 
     @classmethod
-    def load(cls, path: Path) -> "WrittenState":
+    def load(cls, path: Path) -> WrittenState:
         try:
             raw = json.loads(path.read_bytes())
             if raw.get("version") != STATE_VERSION:
@@ -137,7 +142,7 @@ def holds(dest: Path, pointer: Pointer, state: WrittenState) -> bool:
 def remove_orphans(directory: Path) -> list[Path]:
     """Remove temp files that killed runs left in ``directory``: ``.tmp-<pid>-<hex>`` whose
     pid is this process (this run has not started writing there yet) or no longer runs."""
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(directory)
     except (FileNotFoundError, NotADirectoryError):

@@ -74,7 +74,7 @@ class CatFile:
             raise FormatError(f"git cat-file --batch: unexpected answer for {oid}: {' '.join(header)!r}")
         if header[1] != "blob":
             raise FormatError(f"object {oid} is a {header[1]}, not a blob")
-        self._current = BoundedReader(self._proc.stdout, int(header[2]), f"git cat-file {oid}")
+        self._current = BoundedReader(self._proc.stdout, int(header[2]), f"git cat-file {oid}")  # type: ignore[arg-type]
         return self._current
 
     def read(self, oid: str) -> bytes:

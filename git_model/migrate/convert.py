@@ -11,8 +11,8 @@ returned only after the store holds the model durably.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from git_model.errors import CorruptObjectError, GitModelError
 from git_model.migrate.catfile import CatFile

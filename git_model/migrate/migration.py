@@ -12,18 +12,31 @@ working tree is reset to the rewritten commit (tracked files only; it was clean)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from git_model.errors import GitModelError, MissingObjectError, UsageError
 from git_model.git.repo import Repo
 from git_model.migrate import gitattributes
 from git_model.migrate.catfile import CatFile
 from git_model.migrate.convert import ConvertStats, Progress, ToBlob, ToModel
-from git_model.migrate.history import BACKUP_PREFIX, Selection, current_branch, ref_values
+from git_model.migrate.history import (
+    BACKUP_PREFIX,
+    Selection,
+    current_branch,
+    ref_values,
+)
 from git_model.migrate.lfs import LfsObjects
 from git_model.migrate.rewrite import rewrite
-from git_model.migrate.scan import LFS, MODEL, PLAIN, BlobInfo, lfs_excluded, missing_lfs_objects, scan
+from git_model.migrate.scan import (
+    LFS,
+    MODEL,
+    PLAIN,
+    BlobInfo,
+    lfs_excluded,
+    missing_lfs_objects,
+    scan,
+)
 from git_model.pointer import Pointer
 from git_model.store.store import LocalStore
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Protocol
+from typing import BinaryIO, Protocol
 
 from git_model.errors import FormatError, GitModelError
 from git_model.git.repo import Repo

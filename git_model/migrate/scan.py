@@ -99,7 +99,7 @@ def _classify(cat: CatFile, oid: str, size: int, path: str) -> BlobInfo:
 
 def lfs_excluded(result: Scan, selection: Selection) -> frozenset[str]:
     """Exclude patterns that match LFS pointers: their `.gitattributes` line keeps Git LFS."""
-    found = set()
+    found: set[str] = set()
     for path, oids in result.excluded.items():
         if any(result.blobs[oid].kind == LFS for oid in oids):
             found.update(p for p in selection.exclude if Selection((p,)).included(path))

@@ -17,8 +17,9 @@ can be written back unaltered, and ``path``, the unquoted bytes used for pattern
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, Union
+from typing import BinaryIO
 
 from git_model.errors import FormatError
 
@@ -102,7 +103,7 @@ class RawChange:
     line: bytes
 
 
-Change = Union[FileModify, FileDelete, RawChange]
+Change = FileModify | FileDelete | RawChange
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class Done:
     pass
 
 
-Command = Union[Blob, Commit, Tag, Reset, Directive, Done]
+Command = Blob | Commit | Tag | Reset | Directive | Done
 
 
 def unquote_path(raw: bytes) -> bytes:
@@ -313,9 +314,10 @@ class StreamReader:
         parents: list[bytes] = []
         changes: list[Change] = []
         while True:
-            line = self._line()
-            if line is None or line == b"":
+            next_line = self._line()
+            if next_line is None or next_line == b"":
                 break
+            line = next_line
             if line.startswith((b"from ", b"merge ")):
                 if changes:
                     raise self._error(f"{_show(line)} after file changes")

@@ -7,8 +7,9 @@ was added and replaced again within the same push is not checked: what is checke
 ref will hold. Policy and sidecars come from NEW's tree; the models' headers from this
 repository's own store, where the pre-push hook of a client has already put them (a local
 or ``file://`` remote stores models in ``<bare>/model``). A model missing there is fetched from
-the store that ``git config model.url`` or NEW's ``.gitmodel`` ``remote.url`` names; when that
-is impossible only its sidecar is checked, and the hook says so.
+the store that this repository's ``git config model.url`` names, else the ``remote.url`` of the
+``.gitmodel`` its HEAD already holds: never from a URL in the pushed commit, which the pusher
+controls. When that is impossible only its sidecar is checked, and the hook says so.
 """
 
 from __future__ import annotations
@@ -58,12 +59,12 @@ def new_objects(repo: Repo, new: str) -> set[str]:
     return {line.split(" ", 1)[0] for line in out.splitlines() if line}
 
 
-def _store_fetcher(repo: Repo, store: LocalStore, remote_url: str | None) -> Callable[[list[Pointer]], object] | None:
+def _store_fetcher(repo: Repo, store: LocalStore) -> Callable[[list[Pointer]], object] | None:
     """A fetch from the configured model store, unless that is this repository's own."""
-    from git_model.remote.resolve import local_path_of
+    from git_model.remote.resolve import gitmodel_value, local_path_of
     from git_model.remote.transfer import ensure_local, open_remote_store
 
-    url = repo.config_get("model.url") or remote_url
+    url = repo.config_get("model.url") or gitmodel_value(repo, "remote.url")
     if not url:
         return None
     base = repo.worktree or repo.git_dir
@@ -99,9 +100,8 @@ def check_update(repo: Repo, store: LocalStore, update: RefUpdate) -> CheckRepor
     ]
     if not models:
         return None
-    remote_url = next((e.value for e in entries if e.key == "remote.url" and e.value), None)
     try:
-        fetcher = _store_fetcher(repo, store, remote_url)
+        fetcher = _store_fetcher(repo, store)
     except GitModelError as err:
         fetcher = _failing(err)
     access = ModelAccess(store, fetcher, missing_ok=True)

@@ -68,6 +68,7 @@ def fill(url: str, cwd: Path | None) -> tuple[Credential | None, str]:
             capture_output=True,
             cwd=cwd,
             timeout=600,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         return None, f"git credential fill: {err}"
@@ -103,9 +104,19 @@ def _report(action: str, credential: Credential, cwd: Path | None) -> None:
             capture_output=True,
             cwd=cwd,
             timeout=60,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired, ValueError):
         pass
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password dropped (the user name stays), for reporting and caching."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def redact(url: str) -> str:

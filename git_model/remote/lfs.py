@@ -36,7 +36,13 @@ import weakref
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from git_model.errors import CorruptObjectError, RemoteNotFound, RemotePermanentError, RemoteTransientError
+from git_model.errors import (
+    CorruptObjectError,
+    RemoteNotFound,
+    RemotePermanentError,
+    RemoteTransientError,
+)
+from git_model.remote.credential import without_password
 from git_model.remote.key import check_key, check_prefix
 from git_model.remote.lfs_api import LFSClient
 from git_model.remote.lfs_catalog import Entry, GitRefCatalog
@@ -65,7 +71,7 @@ class LFSBackend:
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
     ) -> None:
-        self.url = location.url
+        self.url = without_password(location.url)  # a password in the URL stays out of messages
         self.location = location
         self._api = LFSClient(location.endpoint, cwd, connect_timeout=connect_timeout, read_timeout=read_timeout)
         self._catalog = GitRefCatalog(location.git_url, self._workdir, cwd)

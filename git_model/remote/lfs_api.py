@@ -30,7 +30,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 from urllib.parse import urlsplit
 
-from git_model.errors import RemoteError, RemoteNotFound, RemotePermanentError, RemoteTransientError
+from git_model.errors import (
+    RemoteError,
+    RemoteNotFound,
+    RemotePermanentError,
+    RemoteTransientError,
+)
 from git_model.remote import credential
 from git_model.remote.credential import Credential, redact
 

@@ -36,7 +36,12 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, unquote
 
-from git_model.errors import GitModelError, RemoteError, RemotePermanentError, RemoteTransientError
+from git_model.errors import (
+    GitModelError,
+    RemoteError,
+    RemotePermanentError,
+    RemoteTransientError,
+)
 from git_model.remote.credential import redact
 from git_model.remote.key import check_key, is_valid_key
 
@@ -187,7 +192,7 @@ class GitRefCatalog:
 
                 def git(*args: str, stdin: bytes = b"") -> str:
                     proc = subprocess.run(
-                        ["git", "--git-dir", str(git_dir), *args], input=stdin, capture_output=True, env=env
+                        ["git", "--git-dir", str(git_dir), *args], input=stdin, capture_output=True, env=env, check=False
                     )
                     if proc.returncode != 0:
                         detail = proc.stderr.decode(errors="replace").strip().splitlines()
@@ -208,6 +213,7 @@ class GitRefCatalog:
                 capture_output=True,
                 env=clean_env() if scrub else None,
                 timeout=GIT_TIMEOUT,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise RemoteTransientError(f"{self.where}: {op} failed: git timed out after {GIT_TIMEOUT:.0f} s") from None

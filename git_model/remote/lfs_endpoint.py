@@ -58,13 +58,13 @@ def parse_store_url(url: str, base_dir: Path | None = None) -> LFSLocation:
         git_url = _absolute_git_url(query["git"][0], base_dir, url)
         canonical = store_url(endpoint, git_url)
     else:
-        git_url = derived_git_url(endpoint)
-        if git_url is None:
+        derived = derived_git_url(endpoint)
+        if derived is None:
             raise ConfigError(
                 f"remote URL {url!r}: the endpoint does not end in {_INFO_LFS}, so the Git "
                 "repository for the catalog is unknown (add ?git=GIT-URL)"
             )
-        canonical = f"lfs+{endpoint}"
+        git_url, canonical = derived, f"lfs+{endpoint}"
     return LFSLocation(canonical, endpoint, git_url)
 
 

@@ -11,7 +11,7 @@ passed back to the store as the full 16 bytes taken from the raw buffer.
 from __future__ import annotations
 
 from array import array
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class ChunkSet:
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def from_entries(cls, entries: Iterable[tuple[bytes, int]], index: ChunkIndex | None) -> "ChunkSet":
+    def from_entries(cls, entries: Iterable[tuple[bytes, int]], index: ChunkIndex | None) -> ChunkSet:
         """From (chunk id, raw length) pairs in any order, duplicates allowed; stored lengths
         are looked up in ``index`` (None: treat every chunk as not stored locally)."""
         ids = bytearray()
@@ -53,13 +53,13 @@ class ChunkSet:
         return cls(unique, raw, stored)
 
     @classmethod
-    def of_version(cls, store: LocalStore, pointer: Pointer, source: str) -> "ChunkSet":
+    def of_version(cls, store: LocalStore, pointer: Pointer, source: str) -> ChunkSet:
         """The chunks of a stored version, from its verified manifest. MissingObjectError
         (naming ``source``) when the manifest is not in the local store."""
         return cls.from_entries(store.manifest_entries(pointer, source), store.index)
 
     @classmethod
-    def union(cls, sets: Iterable["ChunkSet"]) -> "ChunkSet":
+    def union(cls, sets: Iterable[ChunkSet]) -> ChunkSet:
         parts = list(sets)
         if not parts:
             return cls(np.zeros(0, ID_DTYPE), np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -70,14 +70,14 @@ class ChunkSet:
         return cls(unique, raw, stored)
 
     # -- set operations ----------------------------------------------------------------
-    def _select(self, mask: np.ndarray) -> "ChunkSet":
+    def _select(self, mask: np.ndarray) -> ChunkSet:
         return ChunkSet(self.ids[mask], self.raw[mask], self.stored[mask])
 
-    def minus(self, other: "ChunkSet") -> "ChunkSet":
+    def minus(self, other: ChunkSet) -> ChunkSet:
         """Chunks of this set that ``other`` lacks."""
         return self._select(~np.isin(self.ids, other.ids, assume_unique=True))
 
-    def common(self, other: "ChunkSet") -> "ChunkSet":
+    def common(self, other: ChunkSet) -> ChunkSet:
         """Chunks of this set that ``other`` has too (lengths taken from this set)."""
         return self._select(np.isin(self.ids, other.ids, assume_unique=True))
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from git_model import pointer as pointer_mod
 from git_model.errors import UsageError
@@ -29,10 +30,10 @@ from git_model.store.chunker import chunks
 from git_model.store.reader import StoredFile
 from git_model.store.store import LocalStore, chunk_id
 from git_model.versions import JSON_VERSION
-from git_model.versions.blobs import pointers_of
 from git_model.versions.chunkset import ChunkSet
 from git_model.versions.rawdiff import parse_raw
 from git_model.versions.revisions import resolve_model, verify_commit
+from git_model.versions.tracking import model_attribute_paths, pointers_of
 from git_model.versions.units import format_bytes, format_percent
 
 Fetch = Callable[[list[Pointer]], object]
@@ -59,7 +60,7 @@ class Side:
     def open(self, store: LocalStore) -> BinaryIO:
         """A seekable binary stream over the content; the caller closes it."""
         if self.pointer is not None:
-            return io.BufferedReader(StoredFile(store, self.pointer, self.label))  # type: ignore[return-value]
+            return io.BufferedReader(StoredFile(store, self.pointer, self.label))
         assert self.file is not None
         return open(self.file, "rb")
 
@@ -201,8 +202,9 @@ def _read_info(side: Side, stream: BinaryIO) -> ModelInfo | None:
 def diff_sides(store: LocalStore, old: Side | None, new: Side | None) -> FileDiff:
     """Compare two sides of one path (either may be absent, not both). Stored sides must be
     in the local store (fetch first). FormatError when a header is malformed."""
-    assert old is not None or new is not None
-    path = (new or old).path  # type: ignore[union-attr]
+    either = new if new is not None else old
+    assert either is not None, "diff_sides needs at least one side"
+    path = either.path
     status = "added" if old is None else "deleted" if new is None else "modified"
     streams: list[BinaryIO] = []
     try:
@@ -218,8 +220,9 @@ def diff_sides(store: LocalStore, old: Side | None, new: Side | None) -> FileDif
         model: ModelDiff | None = None
         note = None
         if (old is None or old_info is not None) and (new is None or new_info is not None):
-            fmt = (new_info or old_info).format  # type: ignore[union-attr]
-            empty = ModelInfo(fmt, ())
+            known = new_info if new_info is not None else old_info
+            assert known is not None
+            empty = ModelInfo(known.format, ())
             model = diff_models(
                 old_info or empty, streams[0], new_info or empty, streams[1],
                 old_name=old.label if old else "(absent)", new_name=new.label if new else "(absent)",
@@ -238,14 +241,6 @@ def diff_sides(store: LocalStore, old: Side | None, new: Side | None) -> FileDif
     )
 
 
-def _model_attr(repo: Repo, paths: list[str]) -> set[str]:
-    if not paths:
-        return set()
-    out = repo.git("check-attr", "-z", "--stdin", "filter", input="\0".join(paths).encode() + b"\0").stdout
-    fields = out.split(b"\0")
-    return {fields[i].decode(errors="surrogateescape") for i in range(0, len(fields) - 2, 3) if fields[i + 2] == b"model"}
-
-
 def changed_sides(
     repo: Repo, store: LocalStore, old_rev: str, new_rev: str | None, paths: list[str]
 ) -> list[tuple[Side | None, Side | None]]:
@@ -261,7 +256,7 @@ def changed_sides(
     changes = parse_raw(out)
     pointers = pointers_of(repo, (b for c in changes for b in (c.old_blob, c.new_blob) if b))
     in_worktree = [c.new_path for c in changes if new_rev is None and c.new_blob is None]
-    by_attr = _model_attr(repo, in_worktree)
+    by_attr = model_attribute_paths(repo, in_worktree)
     pairs: list[tuple[Side | None, Side | None]] = []
     for change in changes:
         old_ptr = pointers.get(change.old_blob or "")

@@ -15,17 +15,19 @@ and versions are grouped by their own path.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from git_model.errors import MissingObjectError, UsageError
 from git_model.git.repo import Repo
 from git_model.pointer import Pointer
 from git_model.store.store import LocalStore
 from git_model.versions import JSON_VERSION
-from git_model.versions.blobs import pointers_of
 from git_model.versions.chunkset import ChunkSet
 from git_model.versions.rawdiff import RawChange, decode_path, read_change
+from git_model.versions.revisions import verify_commit
+from git_model.versions.tracking import pointers_of
 from git_model.versions.units import format_bytes
 
 LOG_FORMAT = "%x01%H%x00%P%x00%an%x00%ae%x00%aI%x00%s"
@@ -242,38 +244,41 @@ def versions_in(repo: Repo, store: LocalStore, walked: list[tuple[Commit, list[R
         kind = "renamed" if change.status == "R" and previous else ("modified" if previous else "added")
         current_set = sets.get(new, f"{commit.oid[:12]}:{change.new_path}")
         previous_set = sets.get(old, f"{commit.oid[:12]}^:{change.old_path}") if old else None
-        known = current_set is not None and (old is None or previous_set is not None)
-        found.append(
-            Version(
-                change.new_path, change.new_blob, new, commit, kind, previous,
-                present=current_set is not None and current_set.complete,
-                growth=growth(current_set, previous_set) if known and current_set is not None else None,
-            )
-        )
+        added = None
+        if current_set is not None and (old is None or previous_set is not None):
+            added = growth(current_set, previous_set)
+        present = current_set is not None and current_set.complete
+        found.append(Version(change.new_path, change.new_blob, new, commit, kind, previous, present, added))
     return found
+
+
+def _by_path(versions: list[Version]) -> list[ModelHistory]:
+    grouped: dict[str, list[Version]] = {}
+    for version in versions:
+        grouped.setdefault(version.path, []).append(version)
+    return [ModelHistory(path, tuple(found)) for path, found in sorted(grouped.items())]
+
+
+def _followable(repo: Repo, path: str) -> bool:
+    """`git log --follow` takes one file: not a pattern, not a directory."""
+    if GLOB_CHARS & set(path) or path in ("", "."):
+        return False
+    return repo.worktree is None or not (repo.worktree / path).is_dir()
 
 
 def model_log(repo: Repo, store: LocalStore, revs: list[str], paths: list[str]) -> ModelLog:
     """The versions of the models at ``paths`` (repository paths or pathspecs; none: every
-    model) in the history ``revs`` selects (``["--all"]`` for every ref). A path with no
-    model version in that history is a UsageError."""
+    model) in the history ``revs`` selects (default HEAD; ``["--all"]`` for every ref). A
+    path with no model version in that history, or no HEAD to start from, is a UsageError."""
+    if not revs:
+        verify_commit(repo, "HEAD")
     if not paths:
-        versions = versions_in(repo, store, list(walk(repo, revs, [])))
-        grouped: dict[str, list[Version]] = {}
-        for version in versions:
-            grouped.setdefault(version.path, []).append(version)
-        return ModelLog(tuple(ModelHistory(p, tuple(v)) for p, v in sorted(grouped.items())))
-    histories = []
+        return ModelLog(tuple(_by_path(versions_in(repo, store, list(walk(repo, revs, []))))))
+    histories: list[ModelHistory] = []
     for path in paths:
-        follow = not (GLOB_CHARS & set(path)) and path not in ("", ".")
+        follow = _followable(repo, path)
         versions = versions_in(repo, store, list(walk(repo, revs, [path], follow=follow)))
         if not versions:
             raise UsageError(f"'{path}': no model versions in the selected history (not a tracked model?)")
-        if follow:
-            histories.append(ModelHistory(path, tuple(versions)))
-        else:
-            grouped = {}
-            for version in versions:
-                grouped.setdefault(version.path, []).append(version)
-            histories += [ModelHistory(p, tuple(v)) for p, v in sorted(grouped.items())]
+        histories += [ModelHistory(path, tuple(versions))] if follow else _by_path(versions)
     return ModelLog(tuple(histories))

@@ -20,8 +20,8 @@ from git_model.remote.transfer import RemoteStore
 from git_model.sharing import worktree_pointers
 from git_model.store.store import LocalStore
 from git_model.versions import JSON_VERSION
-from git_model.versions.blobs import pointers_of
 from git_model.versions.revisions import is_null_oid
+from git_model.versions.tracking import model_attribute_paths, pointers_of
 from git_model.versions.units import format_bytes
 
 CHANGE_WORDS = {"M": "modified", "T": "typechange", "A": "added", "D": "deleted", "R": "renamed", "C": "copied"}
@@ -113,16 +113,6 @@ class StatusReport:
         return "\n".join(lines)
 
 
-def _model_attr_paths(repo: Repo, paths: list[str]) -> set[str]:
-    if not paths:
-        return set()
-    out = repo.git("check-attr", "-z", "--stdin", "filter", input="\0".join(paths).encode() + b"\0").stdout
-    fields = out.split(b"\0")
-    return {
-        fields[i].decode(errors="surrogateescape") for i in range(0, len(fields) - 2, 3) if fields[i + 2] == b"model"
-    }
-
-
 @dataclass(frozen=True)
 class _Entry:
     kind: str  # "1", "2", "u", "?"
@@ -188,7 +178,7 @@ def model_status(repo: Repo, store: LocalStore, remote: RemoteStore | None, remo
     check (``remote_info.error`` says why), and a RemoteError during it is reported, not raised."""
     branch, entries = _porcelain(repo)
     pointers = pointers_of(repo, (b for e in entries for b in e.blobs if not is_null_oid(b)))
-    by_attr = _model_attr_paths(repo, [e.path for e in entries])
+    by_attr = model_attribute_paths(repo, [e.path for e in entries])
     models = [e for e in entries if e.path in by_attr or any(b in pointers for b in e.blobs)]
     staged = tuple(PathChange(e.path, CHANGE_WORDS.get(e.xy[0], e.xy[0])) for e in models if e.kind in "12" and e.xy[0] != ".")
     unstaged = tuple(PathChange(e.path, CHANGE_WORDS.get(e.xy[1], e.xy[1])) for e in models if e.kind in "12" and e.xy[1] != ".")

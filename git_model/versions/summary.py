@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import xxhash
 
@@ -73,12 +74,13 @@ def digest_file(stream: BinaryIO, info: ModelInfo | None) -> tuple[str, list[str
         view = memoryview(block)
         whole.update(view)
         end = pos + len(view)
-        for start, stop, i in ranges[first:]:
-            if start >= end:
-                break
+        j = first
+        while j < len(ranges) and ranges[j][0] < end:
+            start, stop, i = ranges[j]
             lo, hi = max(start, pos), min(stop, end)
             if lo < hi:
                 hashers[i].update(view[lo - pos : hi - pos])
+            j += 1
         while first < len(ranges) and ranges[first][1] <= end:
             first += 1
         pos = end
@@ -130,6 +132,6 @@ def summary_lines(path: Path, name: str, store: Callable[[], LocalStore]) -> lis
         if not local.has_complete(pointer):
             return lines + ["note     content not in the local store (run 'git model fetch'): pointer only"]
         with io.BufferedReader(StoredFile(local, pointer, name)) as handle:
-            return lines + _header_lines(handle, name)  # type: ignore[arg-type]
+            return lines + _header_lines(handle, name)
     except (GitModelError, OSError) as err:
         return lines + [f"note     cannot summarize {name}: {err}"]

@@ -6,6 +6,7 @@ v2 changes 10% of the tensors, so a `get` of v2 after v1 should move about that 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -14,8 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, git, gm
-from modelgen import fine_tune, tensor_specs, write_safetensors
+
+
+def _root_conftest():  # type: ignore[no-untyped-def]
+    """tests/conftest.py by path: in a whole-suite run the module named ``conftest`` may be
+    another folder's."""
+    spec = importlib.util.spec_from_file_location("gitmodel_root_conftest", Path(__file__).parents[1] / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_root = _root_conftest()
+ROOT, git, gm = _root.ROOT, _root.git, _root.gm
+
+from modelgen import fine_tune, tensor_specs, write_safetensors  # noqa: E402  (tests/ is on sys.path now)
 
 MODEL = "model.safetensors"
 

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, git
-from published import MODEL, Published, isolate_git, publish
+from get_support import MODEL, ROOT, Published, isolate_git, publish
 
 SCRIPT = ROOT / "docs" / "examples" / "deploy.sh"
 
@@ -38,7 +37,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def deploy(env: dict[str, str], cwd: Path, *args: str, keep: int = 3) -> subprocess.CompletedProcess:
     return subprocess.run(["sh", str(SCRIPT), *args], cwd=cwd, env={**env, "KEEP_RELEASES": str(keep)},
-                          capture_output=True)
+                          capture_output=True, check=False)
 
 
 def moved_mb(stderr: bytes) -> float:
@@ -103,4 +102,15 @@ def test_files_the_revision_no_longer_names_are_dropped(published: Published, tm
     (root / "current" / "stale.bin").write_bytes(b"left over")  # not part of any release
     assert deploy(env, tmp_path, str(published.bare), "v2", str(root), MODEL).returncode == 0
     assert sorted(os.listdir(root / "current")) == [MODEL]
-    assert git(tmp_path, "--version").returncode == 0
+
+
+def test_kubernetes_example_is_a_valid_get_command() -> None:
+    yaml = pytest.importorskip("yaml")
+    from git_model.cli.get_cmd import get
+
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    manifest = yaml.safe_load(text.split("```yaml", 1)[1].split("```", 1)[0])
+    command = manifest["spec"]["template"]["spec"]["initContainers"][0]["command"]
+    assert command[:3] == ["git", "model", "get"]
+    ctx = get.make_context("get", command[3:])
+    assert ctx.params["output"] == Path("/srv") and ctx.params["rev"] == "v2.3.0"

@@ -9,8 +9,17 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git, gm
-from published import MODEL, Published, get_json, isolate_git, moved_bound, publish, sha256_of
+from get_support import (
+    MODEL,
+    Published,
+    get_json,
+    git,
+    gm,
+    isolate_git,
+    moved_bound,
+    publish,
+    sha256_of,
+)
 
 MODEL_BYTES = 16 << 20
 
@@ -251,3 +260,26 @@ def test_encrypted_store(tmp_path: Path, clean: Path, monkeypatch: pytest.Monkey
     proc = gm(clean, "get", str(published.bare), "--rev", "v1", MODEL, "-o", "out", "--cache", "cache2", check=False)
     assert proc.returncode == 4 and b"GIT_MODEL_ENCRYPTION_KEY" in proc.stderr
     assert filecmp.cmp(clean / "out" / MODEL, published.v2, shallow=False)
+
+
+def test_concurrent_gets_share_one_cache(shared: Published, clean: Path) -> None:
+    import subprocess
+    import sys
+
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "git_model", "get", str(shared.bare), "--rev", rev, MODEL,
+                          "-o", f"out-{rev}", "--cache", "cache"], cwd=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for rev in ("v1", "v2", "v1")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert filecmp.cmp(clean / "out-v1" / MODEL, shared.v1, shallow=False)
+    assert filecmp.cmp(clean / "out-v2" / MODEL, shared.v2, shallow=False)
+
+
+def test_runs_inside_a_hook_environment(shared: Published, clean: Path) -> None:
+    # GIT_DIR and friends point at some other repository there; get must not act on it
+    env = {"GIT_DIR": str(clean / "elsewhere.git"), "GIT_WORK_TREE": str(clean), "GIT_INDEX_FILE": "/nonexistent"}
+    get_json(clean, str(shared.bare), "--rev", "v1", MODEL, "-o", "out", "--cache", "cache", env=env)
+    assert filecmp.cmp(clean / "out" / MODEL, shared.v1, shallow=False)

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import gm
-from published import MODEL, Published, isolate_git, publish, sha256_of
+from get_support import MODEL, Published, gm, isolate_git, publish, sha256_of
 
 MODEL_BYTES = 64 << 20
 

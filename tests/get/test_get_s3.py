@@ -6,8 +6,7 @@ import filecmp
 from pathlib import Path
 
 import pytest
-from conftest import gm
-from published import MODEL, get_json, moved_bound, publish
+from get_support import MODEL, get_json, gm, moved_bound, publish
 
 MODEL_BYTES = 16 << 20
 

@@ -71,7 +71,7 @@ def test_unnamed_file_is_invisible_while_written(tmp_path: Path) -> None:
 
 
 def test_remove_orphans_only_takes_dead_or_own_temp_files(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     dead_pid = int(dead.stdout)
     names = {
         f".tmp-{dead_pid}-0123456789ab": True,  # its writer is gone

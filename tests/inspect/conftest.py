@@ -1,5 +1,10 @@
 """Fixtures of the inspection tests: one history built per session (read-only), copies of it
-for tests that change things, and a bare remote."""
+for tests that change things, and a bare remote.
+
+`git` and `gm` are the root conftest's helpers, re-exported: in a whole-suite run, test
+modules collected after this directory that do ``from gitutil import git, gm`` get this
+module (pytest imports every conftest.py under the one name ``conftest``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from inspect_support import ROOT, History, build_history, git
+from inspect_support import ROOT, History, build_history, git, gm
+
+__all__ = ["git", "gm"]
 
 
 @pytest.fixture(scope="session")

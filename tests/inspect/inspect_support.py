@@ -2,7 +2,7 @@
 history every test reads (three safetensors versions on main, two ONNX versions on the
 branch ``exp``), with the bytes each version had, so that tests can check against them.
 
-The root helpers are loaded from tests/conftest.py by path: ``from conftest import ...`` in a
+The root helpers are loaded from tests/conftest.py by path: ``from gitutil import ...`` in a
 test module picks whichever conftest pytest imported last (tests/formats has one too).
 """
 
@@ -28,7 +28,7 @@ _root = _root_conftest()
 git = _root.git
 gm = _root.gm
 
-from modelgen import fine_tune, tensor_specs, write_onnx, write_safetensors  # noqa: E402  (path set by the root conftest)
+from modelgen import fine_tune, tensor_specs, write_onnx, write_safetensors
 
 ST_SPECS = tensor_specs(3 << 20, 12)  # 12 tensors of 256 KiB
 ONNX_SPECS = tensor_specs(1 << 20, 8)  # 8 tensors of 128 KiB

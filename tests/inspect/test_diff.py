@@ -7,7 +7,15 @@ import json
 from pathlib import Path
 
 from inspect_support import (
-    ONNX_SPECS, ONNX_V2_CHANGED, ST_SPECS, ST_V2_CHANGED, ST_V3_CHANGED, History, git, gm, write_onnx, write_safetensors,
+    ONNX_SPECS,
+    ONNX_V2_CHANGED,
+    ST_SPECS,
+    ST_V2_CHANGED,
+    ST_V3_CHANGED,
+    History,
+    git,
+    gm,
+    write_safetensors,
 )
 from modelgen import write_gguf
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inspect_support import History, git, gm, write_safetensors, ST_SPECS
+from inspect_support import ST_SPECS, History, git, gm, write_safetensors
 
 from git_model.pointer import Pointer
 from git_model.store.store import LocalStore

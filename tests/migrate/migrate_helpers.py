@@ -1,4 +1,4 @@
-"""Helpers for the migrate tests: histories of model versions (ordinary blobs or real Git LFS),
+"""Helpers for the migrate tests (test modules wrap the repository makers in fixtures): histories of model versions (ordinary blobs or real Git LFS),
 and the check every rewrite must pass: each rewritten commit checks out to the bytes of the
 commit it replaces."""
 
@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from conftest import git, gm
+from gitutil import git, gm
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 from git_model.migrate.lfs import try_parse_lfs
@@ -31,9 +30,8 @@ def write_versions(repo: Path, name: str, size: int, versions: int, *, tensors: 
     return contents
 
 
-@pytest.fixture
-def plain_repo(tmp_path: Path) -> Path:
-    """A repository whose models were committed as ordinary blobs; git-model installed."""
+def make_plain_repo(tmp_path: Path) -> Path:
+    """A repository for models committed as ordinary blobs; git-model installed."""
     path = tmp_path / "plain"
     path.mkdir()
     git(path, "init", "-q")
@@ -41,10 +39,8 @@ def plain_repo(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def lfs_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def make_lfs_repo(tmp_path: Path) -> Path:
     """A repository using the real git-lfs (configured in the repository only), *.bin tracked."""
-    monkeypatch.delenv("GIT_LFS_SKIP_SMUDGE", raising=False)
     path = tmp_path / "lfs"
     path.mkdir()
     git(path, "init", "-q")

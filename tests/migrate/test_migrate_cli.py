@@ -7,11 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
-from migrate_helpers import crash_reports, plain_repo, refs, write_versions  # noqa: F401 - fixtures
+from gitutil import git
+from migrate_helpers import crash_reports, make_plain_repo, refs, write_versions
 
 from git_model.cli import main
 from git_model.migrate import history
+
+
+@pytest.fixture
+def plain_repo(tmp_path: Path) -> Path:
+    return make_plain_repo(tmp_path)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import git, gm
-from migrate_helpers import (  # noqa: F401 - fixtures
+import pytest
+from gitutil import git, gm
+from migrate_helpers import (
     assert_same_checkouts,
     blob_kinds,
     crash_reports,
-    plain_repo,
+    make_plain_repo,
     refs,
     write_versions,
 )
@@ -18,6 +19,11 @@ from migrate_helpers import (  # noqa: F401 - fixtures
 from git_model.pointer import VERSION_URL
 
 POINTER_LINE = f"version {VERSION_URL}".encode()
+
+
+@pytest.fixture
+def plain_repo(tmp_path: Path) -> Path:
+    return make_plain_repo(tmp_path)
 
 
 def test_export_turns_pointers_into_blobs(repo: Path) -> None:

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import git
+from gitutil import git
 
 from git_model.errors import FormatError
 from git_model.migrate import stream as fx

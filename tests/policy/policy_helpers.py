@@ -13,7 +13,7 @@ from modelgen import tensor_specs, write_onnx
 
 
 def _root_conftest() -> ModuleType:
-    """tests/conftest.py by path: `from conftest import …` is ambiguous in a whole-suite run
+    """tests/conftest.py by path: `from gitutil import …` is ambiguous in a whole-suite run
     (tests/formats/conftest.py and tests/remote/conftest.py are imported as `conftest` too)."""
     name = "_git_model_root_conftest"
     if name not in sys.modules:

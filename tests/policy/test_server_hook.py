@@ -168,6 +168,18 @@ def test_the_server_fetches_models_from_a_configured_store(alice: Path, bare: Pa
     assert push(alice).returncode == 0
 
 
+def test_the_server_uses_the_store_named_by_the_policy_it_already_holds(alice: Path, bare: Path, tmp_path: Path) -> None:
+    store = tmp_path / "team-store"
+    (alice / ".gitmodel").write_text(POLICY + f"[remote]\n\turl = {store}\n")
+    commit(alice, ".gitmodel", check=True)
+    assert push(alice).returncode == 0  # now the server's HEAD names the store
+    onnx_model(alice / "model.onnx", {"license": "MIT", "metrics.accuracy": "0.3"})
+    commit(alice, "model.onnx", verify=False)
+    proc = push(alice)  # alice's pre-push uploads to the team store, not into the bare repository
+    assert proc.returncode != 0
+    assert "model.onnx: metrics.accuracy: min 0.5: got 0.3" in remote_lines(proc)
+
+
 def test_uninstall_server(bare: Path) -> None:
     proc = gm(bare, "uninstall", "--server")
     assert "pre-receive hook removed" in proc.stderr.decode()

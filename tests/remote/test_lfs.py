@@ -14,14 +14,26 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from lfs_server import PRIVATE_PASSWORD, PRIVATE_USER, HostedRepo, LFSServer, Request
+from lfs_server import PRIVATE_PASSWORD, PRIVATE_USER, SLOW_SECONDS, HostedRepo, LFSServer, Request
 
-from git_model.errors import ConfigError, CorruptObjectError, RemotePermanentError, RemoteTransientError
+from git_model.errors import (
+    ConfigError,
+    CorruptObjectError,
+    RemoteNotFound,
+    RemotePermanentError,
+    RemoteTransientError,
+)
 from git_model.git.repo import find_repo
 from git_model.remote.credential import redact
 from git_model.remote.lfs import LFSBackend
 from git_model.remote.lfs_api import LFSClient
-from git_model.remote.lfs_catalog import REF_PREFIX, Entry, git_failure, parse_ref, ref_name
+from git_model.remote.lfs_catalog import (
+    REF_PREFIX,
+    Entry,
+    git_failure,
+    parse_ref,
+    ref_name,
+)
 from git_model.remote.lfs_endpoint import parse_store_url
 from git_model.remote.resolve import resolve_remote
 from git_model.remote.url import open_backend
@@ -164,7 +176,7 @@ def test_ref_names_round_trip_and_are_valid_refs(key: str) -> None:
     entry = Entry(OID, 12)
     name = ref_name(key, entry)
     assert parse_ref(name) == (key, entry)
-    assert subprocess.run(["git", "check-ref-format", name]).returncode == 0
+    assert subprocess.run(["git", "check-ref-format", name], check=False).returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -311,6 +323,26 @@ def test_expired_or_refused_download_links_are_renewed(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(("org", "status"), [("down", "HTTP 503"), ("slow", "Timeout")])
+def test_server_trouble_is_transient(lfs_server: LFSServer, make_lfs: Callable[..., LFSBackend], org: str, status: str) -> None:
+    backend = make_lfs(lfs_server.new_repo(org), read_timeout=SLOW_SECONDS / 4)
+    with pytest.raises(RemoteTransientError) as info:
+        backend.upload_bytes("packs/p.pack", b"x")
+    message = str(info.value)
+    assert status in message and f"/{org}/" in message and "\n" not in message
+
+
+def test_missing_or_mismatched_objects_in_a_batch(lfs_repo: HostedRepo, make_lfs: Callable[..., LFSBackend]) -> None:
+    make_lfs(lfs_repo).upload_bytes("packs/p.pack", b"payload")
+    client = LFSClient(lfs_repo.lfs_url)
+    oid = hashlib.sha256(b"payload").hexdigest()
+    assert "download" in client.batch("download", oid, 7)["actions"]
+    with pytest.raises(RemoteNotFound):
+        client.batch("download", OID, 1)
+    with pytest.raises(RemotePermanentError, match="HTTP 422"):
+        client.batch("download", oid, 8)  # the size does not match
+
+
 # --- credentials through Git's helpers --------------------------------------------------
 
 
@@ -366,8 +398,10 @@ def test_git_rejects_refused_credentials_for_the_catalog_too(
 def test_messages_show_no_passwords_or_link_tokens(lfs_server: LFSServer, make_lfs: Callable[..., LFSBackend]) -> None:
     repo = lfs_server.new_repo("private")
     url = repo.store_url.replace("http://", f"http://{PRIVATE_USER}:wrong-pw@")
+    backend = make_lfs(url)
+    assert "wrong-pw" not in backend.url and f"{PRIVATE_USER}@" in backend.url
     with pytest.raises(RemotePermanentError) as info:
-        make_lfs(url).upload_bytes("packs/p.pack", b"x")
+        backend.upload_bytes("packs/p.pack", b"x")
     assert "wrong-pw" not in str(info.value)
     link = "https://u:pw@lfs.example.com/objects/abc?X-Amz-Signature=deadbeef&jwt=t0ken"
     assert redact(link) == "https://u:***@lfs.example.com/objects/abc"
