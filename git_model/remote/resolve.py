@@ -49,7 +49,7 @@ def gitmodel_value(repo: Repo, key: str) -> str | None:
     proc = repo.git(*args, check=False)
     if proc.returncode == 0:
         return proc.stdout.decode().rstrip("\n")
-    if proc.returncode == 1:  # key absent
+    if proc.returncode == 1 and not proc.stderr.strip():  # key absent (a bad --blob also exits 1)
         return None
     detail = proc.stderr.decode(errors="replace").strip().splitlines()
     raise ConfigError(f"{GITMODEL_FILE}: {detail[-1] if detail else 'cannot be parsed'}")
