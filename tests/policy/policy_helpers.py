@@ -3,30 +3,11 @@ metadata, and a bare server repository with the pre-receive hook."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 
+from gitutil import git, gm
 from modelgen import tensor_specs, write_onnx
-
-
-def _root_conftest() -> ModuleType:
-    """tests/conftest.py by path: `from gitutil import …` is ambiguous in a whole-suite run
-    (tests/formats/conftest.py and tests/remote/conftest.py are imported as `conftest` too)."""
-    name = "_git_model_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_root = _root_conftest()
-git, gm, ROOT = _root.git, _root.gm, _root.ROOT
 
 POLICY = '[policy "*.onnx"]\n\trequire = license\n\trequire = metrics.accuracy\n\tmin = metrics.accuracy 0.5\n'
 GOOD = {"license": "MIT", "metrics.accuracy": "0.91"}

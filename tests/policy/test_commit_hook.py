@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitutil import git, gm
 from policy_helpers import (
     GOOD,
     POLICY,
     add_policy,
     commit,
-    git,
-    gm,
     head,
     onnx_model,
     set_meta,

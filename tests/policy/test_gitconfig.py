@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from policy_helpers import git
+from gitutil import git
 
 from git_model.git.repo import find_repo
 from git_model.policy.gitconfig import git_entries, read_entries, scan

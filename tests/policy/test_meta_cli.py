@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gitutil import git, gm
 from modelgen import tensor_specs, write_gguf, write_safetensors
 from policy_helpers import (
     GOOD,
     POLICY,
     add_policy,
     commit,
-    git,
-    gm,
     onnx_model,
     set_meta,
     stderr_lines,

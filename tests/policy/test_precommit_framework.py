@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from policy_helpers import GOOD, ROOT, add_policy, git, onnx_model, set_meta
+from gitutil import ROOT, git
+from policy_helpers import GOOD, add_policy, onnx_model, set_meta
 
 pytest.importorskip("pre_commit")
 
