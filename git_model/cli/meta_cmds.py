@@ -103,8 +103,7 @@ def set_(app: AppContext, path: str, assignments: tuple[str, ...]) -> None:
     "…" in quotes is always text. Dotted keys become TOML tables: metrics.accuracy=0.91
     is written as [metrics] accuracy = 0.91. The file is rewritten in a canonical layout.
     """
-    import tomllib
-
+    from git_model.policy.sidecar import tomllib  # tomli on Python 3.10
     from git_model.policy.sidecar import (
         SUFFIX,
         assign,

@@ -14,7 +14,10 @@ import math
 import re
 from typing import Any, Union
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from git_model.errors import FormatError, UsageError
 
