@@ -261,6 +261,9 @@ class LFSServer:
         """A fresh bare repository ``<org>/<random>.git`` (not created when ``create`` is False)."""
         name = f"{org}/m{uuid.uuid4().hex[:12]}.git"
         path = self.git_root / name
+        # giftless's LocalStorage makes a repository's folder on first PUT with a racy mkdir
+        # (parallel first uploads get a 500): make it up front
+        (self.storage / name.removesuffix(".git")).mkdir(parents=True, exist_ok=True)
         if create:
             env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.git_root), "GIT_CONFIG_NOSYSTEM": "1"}
             subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(path)], check=True, env=env)

@@ -3,12 +3,10 @@ the hosted repository) on loopback, driven by the real git."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from gitutil import git, gm
 from lfs_server import PRIVATE_PASSWORD, PRIVATE_USER, HostedRepo, LFSServer
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
@@ -16,23 +14,6 @@ from git_model.remote.lfs_catalog import REF_PREFIX
 
 MODEL_BYTES = 16 << 20
 N_TENSORS = 40
-
-
-# Local copies of tests/conftest.py's `git` and `gm`: `from gitutil import …` picks
-# tests/remote/conftest.py when that folder is collected first in the same run.
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    return _run(["git", *args], cwd, check)
-
-
-def gm(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    return _run([sys.executable, "-m", "git_model", *args], cwd, check)
-
-
-def _run(cmd: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[bytes]:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, env=dict(os.environ), check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd[:4])} failed ({proc.returncode}):\n{proc.stderr.decode()}")
-    return proc
 
 
 def catalog_refs(git_url: str, cwd: Path) -> list[str]:
