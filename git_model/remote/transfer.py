@@ -34,7 +34,8 @@ from git_model.store.store import LocalStore
 
 WORKERS = 8
 RANGE_GAP = 64 * 1024  # read across gaps this small instead of making another request
-RANGE_MAX = 8 * 1024 * 1024
+RANGE_MAX = 4 * 1024 * 1024
+IN_FLIGHT_BYTES = 48 * 1024 * 1024  # downloaded but not yet written: bounds fetch memory
 
 
 def pack_key(pack_id: str) -> str:
@@ -397,7 +398,7 @@ def _fetch_chunks(store: LocalStore, remote: RemoteStore, wanted: list[bytes], l
     writer: PackWriter | None = None
     try:
         with ThreadPoolExecutor(remote.workers) as pool:
-            for r, data in zip(ranges, bounded_map(pool, download, ranges, 2 * remote.workers)):
+            for r, data in zip(ranges, bounded_map(pool, download, ranges, max(2, IN_FLIGHT_BYTES // RANGE_MAX))):
                 stats.bytes += len(data)
                 view = memoryview(data)
                 for cid, loc in r.chunks:

@@ -36,6 +36,17 @@ class _FaultyOs:
         return faulty
 
 
+class _Chain:
+    """Falls back from a failing copy_file_range (EXDEV) to block writes that hit ENOSPC."""
+
+    def __init__(self, faulty: _FaultyOs) -> None:
+        self.copy = faulty
+        self.write = faulty.write_fault.__getattr__("write")  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> Any:
+        return self.copy.__getattr__(name)
+
+
 def leftovers(root: Path) -> list[str]:
     return sorted(p.name for p in root.rglob(".*"))
 
@@ -88,14 +99,19 @@ def test_object_is_invisible_until_upload_completes(tmp_path: Path) -> None:
     assert leftovers(tmp_path / "remote") == []
 
 
+@pytest.mark.parametrize(("call", "after"), [("write", 1), ("copy_file_range", 0)])
 def test_full_disk_fails_permanently_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, after: int
 ) -> None:
     backend = FilesystemBackend(tmp_path / "remote")
     backend.upload_bytes("packs/p.pack", b"old content")
     source = tmp_path / "src"
     source.write_bytes(os.urandom(3 << 20))
-    monkeypatch.setattr(filesystem, "os", _FaultyOs("write", errno.ENOSPC, after=1))
+    faulty = _FaultyOs(call, errno.ENOSPC, after=after)
+    if call == "write":  # the block copy: make the kernel copy unavailable
+        faulty = _FaultyOs("copy_file_range", errno.EXDEV, after=0)
+        faulty.write_fault = _FaultyOs("write", errno.ENOSPC, after=1)  # type: ignore[attr-defined]
+    monkeypatch.setattr(filesystem, "os", faulty if call != "write" else _Chain(faulty))
     with pytest.raises(RemotePermanentError) as info:
         backend.upload("packs/p.pack", source)
     monkeypatch.undo()
