@@ -517,11 +517,13 @@ def build_report(args: argparse.Namespace, command: str, runs: dict[str, list[To
     exact = {t: all(r.checkout_exact for r in runs[t]) for t in TOOLS}
     pointers = {t: all(r.pointer_ok for r in runs[t]) for t in TOOLS}
     rows.append(("checkout bit-exact (sha256) / index holds a pointer",
-                 f"{verdict(exact['git-model'])} / {verdict(pointers['git-model'])}",
-                 f"{verdict(exact['git-lfs'])} / {verdict(pointers['git-lfs'])}", "", "", ""))
+                 *(f"{verdict(exact[t])} / {verdict(pointers[t])}" if runs[t] else "not run" for t in TOOLS),
+                 "", "", ""))
 
+    ran = [t for t in TOOLS if runs[t]]
     out = []
-    out.append(f"### {args.size_mib} MiB model ({args.tensors} float32 tensors), {args.repeat} repetition(s)")
+    out.append(f"### {args.size_mib} MiB model ({args.tensors} float32 tensors), {args.repeat} repetition(s)"
+               + ("" if len(ran) == len(TOOLS) else f", {', '.join(ran)} only"))
     out.append("")
     out.append(f"Command: `{command}`")
     out.append("")
@@ -545,7 +547,7 @@ def build_report(args: argparse.Namespace, command: str, runs: dict[str, list[To
         out.append("")
         out.append("All repetitions (add v1 / add v2 / checkout, s):")
         out.append("")
-        for tool in TOOLS:
+        for tool in ran:
             vals = ", ".join(f"{r.add_v1.wall:.2f}/{r.add_v2.wall:.2f}/{r.checkout.wall:.2f}" for r in runs[tool])
             out.append(f"- {tool}: {vals}")
     notes = [n for t in TOOLS for r in runs[t] for n in r.notes]
