@@ -41,6 +41,7 @@ class FilterServer:
         self._services = services
         self._store: LocalStore | None = None
         self._read = stdin.read
+        self._readinto = getattr(stdin, "readinto", None)
         self._out = stdout
         self._stderr = stderr
         self._delayed: dict[str, Pointer] = {}
@@ -76,7 +77,7 @@ class FilterServer:
             request = dict(line.split("=", 1) for line in headers if "=" in line)
             command = request.get("command")
             path = request.get("pathname", "<unknown>")
-            content = pktline.PacketStream(self._read)
+            content = pktline.PacketStream(self._read, self._readinto)
             if command == "clean":
                 self._clean(content, path)
             elif command == "smudge" and path in self._delayed:

@@ -57,3 +57,22 @@ def test_stream_reassembles_any_content(parts: list[bytes]) -> None:
     pktline.write_flush(out.write)
     stream = pktline.PacketStream(io.BytesIO(out.getvalue()).read)
     assert stream.read() == b"".join(parts)
+
+
+@given(st.lists(st.binary(max_size=140_000), max_size=4), st.integers(1, 3000), st.integers(65_516, 600_000))
+def test_direct_readinto_path_reassembles_content(parts: list[bytes], peek: int, window: int) -> None:
+    """Payloads read straight into the caller's buffer, after a small buffered peek (as the
+    clean filter does), give back exactly the content and stop at its flush."""
+    out = io.BytesIO()
+    for part in parts:
+        pktline.write_stream(out.write, part)
+    pktline.write_flush(out.write)
+    pktline.write_text(out.write, "next")
+    source = io.BufferedReader(io.BytesIO(out.getvalue()))
+    stream = pktline.PacketStream(source.read, source.readinto)
+    got = bytearray(stream.read(peek))
+    buffer = memoryview(bytearray(window))
+    while n := stream.readinto(buffer):
+        got += buffer[:n]
+    assert bytes(got) == b"".join(parts)
+    assert pktline.read_packet(source.read) == b"next\n"
