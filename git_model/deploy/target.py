@@ -35,6 +35,8 @@ from git_model.store.atomic import (
     TEMP_PREFIX,
     AtomicFile,
     describe_os_error,
+    fsync_dir,
+    write_all,
     write_atomic,
 )
 
@@ -194,7 +196,7 @@ def write_file(dest: Path, blocks: Iterable[bytes | memoryview]) -> None:
         return
     try:
         for block in blocks:
-            _write_all(fd, block)
+            write_all(fd, block)
         os.fchmod(fd, mode)
         os.fsync(fd)
         temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
@@ -204,7 +206,7 @@ def write_file(dest: Path, blocks: Iterable[bytes | memoryview]) -> None:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        _fsync_dir(directory)
+        fsync_dir(directory)
     except OSError as err:
         raise StoreWriteError(describe_os_error(dest, err)) from err
     finally:
@@ -242,21 +244,3 @@ def _write_named(dest: Path, blocks: Iterable[bytes | memoryview], mode: int) ->
         except OSError as err:
             raise StoreWriteError(describe_os_error(dest, err)) from err
         out.commit()
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; a filesystem that cannot fsync a directory is accepted."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as err:
-        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)

@@ -24,6 +24,7 @@ from typing import BinaryIO, Iterator
 
 from git_model.errors import RemoteError, RemoteNotFound, RemotePermanentError, RemoteTransientError
 from git_model.remote.key import check_key, check_prefix, is_valid_component
+from git_model.store.atomic import fsync_dir, write_all
 
 BLOCK = 1 << 20
 """Copy and download block size: memory per transfer stays at one block."""
@@ -159,13 +160,13 @@ class FilesystemBackend:
             if copy_from is None or not _kernel_copy(copy_from, fd, final):
                 for block in blocks:
                     with _mapped(final, "upload"):
-                        _write_all(fd, block)
+                        write_all(fd, block)
             with _mapped(final, "upload"):
                 os.fsync(fd)
                 closing, fd = fd, -1
                 os.close(closing)
                 os.replace(tmp, final)
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
         except BaseException:
             if fd >= 0:
                 os.close(fd)
@@ -218,24 +219,6 @@ def _kernel_copy(src: BinaryIO, fd: int, final: Path) -> bool:
         if n == 0:
             return True
         copied += n
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; some filesystems cannot fsync a directory, which is fine."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as err:
-        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -31,12 +31,23 @@ def describe_os_error(path: Path, err: OSError) -> str:
 
 
 def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable."""
+    """Make a rename in ``directory`` durable; a filesystem that cannot fsync a directory
+    (EINVAL, ENOTSUP) is accepted."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
     finally:
         os.close(fd)
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """`os.write` until everything is written (it may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class AtomicFile:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 
-import pytest
 import tomllib
 from gitutil import ROOT
 
