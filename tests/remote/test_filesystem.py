@@ -14,6 +14,7 @@ import pytest
 from git_model.errors import RemotePermanentError, RemoteTransientError
 from git_model.remote import filesystem
 from git_model.remote.filesystem import FilesystemBackend
+from git_model.store import atomic
 
 
 class _FaultyOs:
@@ -34,17 +35,6 @@ class _FaultyOs:
             return real(*args, **kwargs)
 
         return faulty
-
-
-class _Chain:
-    """Falls back from a failing copy_file_range (EXDEV) to block writes that hit ENOSPC."""
-
-    def __init__(self, faulty: _FaultyOs) -> None:
-        self.copy = faulty
-        self.write = faulty.write_fault.__getattr__("write")  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> Any:
-        return self.copy.__getattr__(name)
 
 
 def leftovers(root: Path) -> list[str]:
@@ -107,11 +97,11 @@ def test_full_disk_fails_permanently_and_leaves_nothing(
     backend.upload_bytes("packs/p.pack", b"old content")
     source = tmp_path / "src"
     source.write_bytes(os.urandom(3 << 20))
-    faulty = _FaultyOs(call, errno.ENOSPC, after=after)
-    if call == "write":  # the block copy: make the kernel copy unavailable
-        faulty = _FaultyOs("copy_file_range", errno.EXDEV, after=0)
-        faulty.write_fault = _FaultyOs("write", errno.ENOSPC, after=1)  # type: ignore[attr-defined]
-    monkeypatch.setattr(filesystem, "os", faulty if call != "write" else _Chain(faulty))
+    if call == "write":  # the block copy (kernel copy unavailable), whose writes live in atomic.py
+        monkeypatch.setattr(filesystem, "_kernel_copy", lambda src, fd, final: False)
+        monkeypatch.setattr(atomic, "os", _FaultyOs("write", errno.ENOSPC, after=after))
+    else:
+        monkeypatch.setattr(filesystem, "os", _FaultyOs(call, errno.ENOSPC, after=after))
     with pytest.raises(RemotePermanentError) as info:
         backend.upload("packs/p.pack", source)
     monkeypatch.undo()
