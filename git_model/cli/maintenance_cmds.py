@@ -9,6 +9,24 @@ import click
 from git_model.cli.context import AppContext
 
 
+def _remote_gc(app: AppContext, name: str, grace_hours: float, dry_run: bool, as_json: bool) -> None:
+    from git_model.maintenance.remote_gc import collect
+    from git_model.remote.resolve import default_remote_name
+
+    remote_name = name or default_remote_name(app.repo)
+    result = collect(app.repo, remote_name, app.remote(remote_name), grace_hours * 3600, dry_run)
+    if as_json:
+        click.echo(json.dumps({"version": 1, "dry_run": dry_run, **result.__dict__}, indent=2))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"remote '{remote_name}': {verb} {len(result.deleted_manifests)} version(s) and "
+        f"{len(result.deleted_packs)} pack(s); {len(result.marked_manifests)} version(s) and "
+        f"{len(result.marked_packs)} pack(s) marked, deletable after {max(result.waiting_seconds, 0) / 3600:.1f} h "
+        "if still unreferenced"
+    )
+
+
 def _gc(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as_json: bool) -> None:
     from git_model.errors import ConfigError
     from git_model.maintenance.gc import plan_gc, run_gc
@@ -44,7 +62,19 @@ def _gc(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as
         )
 
 
+def _run(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as_json: bool,
+         remote_name: str | None, grace_hours: float) -> None:
+    if remote_name is not None:
+        _remote_gc(app, remote_name, grace_hours, dry_run, as_json)
+    else:
+        _gc(app, dry_run, force, recent_days, as_json)
+
+
 def _options(fn):  # type: ignore[no-untyped-def]
+    fn = click.option("--grace-hours", type=float, default=24.0, show_default=True,
+                      help="With --remote: marks older than this are deleted.")(fn)
+    fn = click.option("--remote", "remote_name", is_flag=False, flag_value="", default=None,
+                      help="Collect the remote store instead (opt-in; two phases, see docs/remotes.md).")(fn)
     fn = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(fn)
     fn = click.option("--recent-days", type=int, help="Keep versions committed this recently (default 7).")(fn)
     fn = click.option("--force", is_flag=True, help="Also drop versions the remote does not confirm holding.")(fn)
@@ -54,16 +84,18 @@ def _options(fn):  # type: ignore[no-untyped-def]
 
 @click.command("gc")
 @_options
-def gc(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as_json: bool) -> None:
+def gc(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as_json: bool,
+       remote_name: str | None, grace_hours: float) -> None:
     """Remove local chunks that no kept version needs, and compact packs."""
-    _gc(app, dry_run, force, recent_days, as_json)
+    _run(app, dry_run, force, recent_days, as_json, remote_name, grace_hours)
 
 
 @click.command("prune")
 @_options
-def prune(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as_json: bool) -> None:
+def prune(app: AppContext, dry_run: bool, force: bool, recent_days: int | None, as_json: bool,
+          remote_name: str | None, grace_hours: float) -> None:
     """Same as gc."""
-    _gc(app, dry_run, force, recent_days, as_json)
+    _run(app, dry_run, force, recent_days, as_json, remote_name, grace_hours)
 
 
 def register(group: click.Group) -> None:

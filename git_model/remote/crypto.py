@@ -70,6 +70,10 @@ class Cipher:
     def keyed_id(self, chunk_id: bytes) -> bytes:
         return hmac.new(self._id_key, chunk_id, hashlib.sha256).digest()[:16]
 
+    def keyed_name(self, oid: str) -> str:
+        """A 64-hex pseudonym for a model's sha256 (names its manifest on the remote)."""
+        return hmac.new(self._id_key, b"manifest:" + oid.encode(), hashlib.sha256).hexdigest()
+
     def seal_chunk(self, chunk_id: bytes, stored: bytes | memoryview) -> bytes:
         nonce = hmac.new(self._nonce_key, stored, hashlib.sha256).digest()[:NONCE]
         return nonce + self._aead.encrypt(nonce, bytes(stored), chunk_id)

@@ -119,12 +119,17 @@ class RemoteStore:
         self.backend.download(key, buffer)
         return buffer.getvalue()
 
+    def manifest_name(self, oid: str) -> str:
+        """The key of a model's manifest: named by its sha256, or by a keyed hash of it when
+        the store is encrypted (so the store does not reveal which known files it holds)."""
+        return manifest_key(self.cipher.keyed_name(oid) if self.cipher else oid)
+
     def has_manifest(self, oid: str) -> bool:
-        return bool(self.call(self.backend.exists, manifest_key(oid)))
+        return bool(self.call(self.backend.exists, self.manifest_name(oid)))
 
     def read_manifest(self, oid: str) -> bytes:
         """A manifest's plain bytes; RemoteNotFound when the remote lacks it."""
-        key = manifest_key(oid)
+        key = self.manifest_name(oid)
         return self._open(self.call(self.read_bytes, key), key)
 
     def write_small(self, key: str, raw: bytes) -> int:
@@ -136,14 +141,16 @@ class RemoteStore:
     def _open(self, data: bytes, key: str) -> bytes:
         return self.cipher.open_blob(data, f"{self.backend.url}/{key}") if self.cipher else data
 
-    def check_key(self) -> None:
-        """Record the key's check value on first use; refuse a different key afterwards."""
+    def check_key(self, record: bool = True) -> None:
+        """Refuse a key other than the one the store was written with; the first push
+        (``record``) stores the key's check value."""
         if self.cipher is None:
             return
         try:
             stored = self.call(self.read_bytes, CHECK_KEY)
         except RemoteNotFound:
-            self.call(self.backend.upload_bytes, CHECK_KEY, self.cipher.check_value)
+            if record:
+                self.call(self.backend.upload_bytes, CHECK_KEY, self.cipher.check_value)
             return
         if stored != self.cipher.check_value:
             raise ConfigError(f"{self.backend.url}: the encryption key does not match the one this store was written with")
@@ -236,7 +243,7 @@ def _push(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], l
         stats.chunks = len(needed)
 
         def send_manifest(pointer: Pointer) -> int:
-            return remote.write_small(manifest_key(pointer.oid), store.manifest_path(pointer).read_bytes())
+            return remote.write_small(remote.manifest_name(pointer.oid), store.manifest_path(pointer).read_bytes())
 
         stats.bytes += sum(_parallel(pool, send_manifest, pending))
     stats.files = len(pending)
@@ -317,6 +324,7 @@ def fetch(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], l
 
 def _fetch(store: LocalStore, remote: RemoteStore, pointers: Iterable[Pointer], label: str) -> TransferStats:
     store.refresh_index()
+    remote.check_key(record=False)
     stats = TransferStats()
     unique = list({p.oid: p for p in pointers}.values())
     staged: list[tuple[Pointer, AtomicFile]] = []
@@ -365,7 +373,7 @@ def _stage_manifest(store: LocalStore, pointer: Pointer, raw: bytes, remote: Rem
     staged = AtomicFile(store.manifest_dir, dest)
     staged.write(raw)
     staged.file.flush()
-    source = f"{remote.backend.url}/{manifest_key(pointer.oid)}"
+    source = f"{remote.backend.url}/{remote.manifest_name(pointer.oid)}"
     try:
         info = manifest_mod.read_info(staged.temp_path)
     except FormatError as err:

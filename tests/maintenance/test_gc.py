@@ -86,3 +86,25 @@ def test_gc_keeps_stash_and_index(shared: tuple[Path, Path]) -> None:
     gm(work, "gc", "--recent-days", "0", "--force")
     git(work, "stash", "pop", "-q")
     assert (work / "model.safetensors").read_bytes() == staged
+
+
+def test_remote_gc_marks_first_and_deletes_after_the_grace_period(shared: tuple[Path, Path], tmp_path: Path) -> None:
+    work, bare = shared
+    versions = commit_versions(work, 3)
+    git(work, "push", "-q", "origin", "main")
+    remote_packs = lambda: sum(p.stat().st_size for p in (bare / "model/packs").glob("*.pack"))  # noqa: E731
+    full = remote_packs()
+    git(work, "reset", "-q", "--hard", "HEAD~2")  # only v0 stays referenced on the remote
+    git(work, "push", "-q", "--force", "origin", "main")
+    git(work, "fetch", "-q", "origin")
+    first = json.loads(gm(work, "gc", "--remote", "--grace-hours", "1", "--json").stdout)
+    assert len(first["marked_manifests"]) == 2 and first["deleted_manifests"] == []
+    second = json.loads(gm(work, "gc", "--remote", "--grace-hours", "1", "--json").stdout)
+    assert second["deleted_manifests"] == []  # within the grace period: a push may be in flight
+    third = json.loads(gm(work, "gc", "--remote", "--grace-hours", "0", "--json").stdout)
+    assert len(third["deleted_manifests"]) == 2
+    assert remote_packs() <= full * 0.75  # the packs only v1 and v2 needed are gone
+    assert gm(work, "fsck", "--remote").returncode == 0
+    clone = tmp_path / "after-gc"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    assert (clone / "model.safetensors").read_bytes() == versions[0]
