@@ -33,7 +33,6 @@ def filter_config(skip_smudge: bool = False) -> dict[str, str]:
         "filter.model.required": "true",
         "diff.model.textconv": f"{exe} diff-textconv",
         "diff.model.binary": "true",
-        "diff.model.cachetextconv": "true",  # textconv reads the model: cache per pointer blob
         "merge.model.name": "git-model pointer merge",
         "merge.model.driver": f"{exe} merge-driver %O %A %B %P",
     }
