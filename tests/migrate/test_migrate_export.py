@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,11 @@ def test_import_then_export_restores_the_original_commits(plain_repo: Path) -> N
 def test_export_of_a_model_the_store_lacks_fails_before_rewriting(repo: Path) -> None:
     write_versions(repo, "model.safetensors", 1 << 20, 1)
     before = refs(repo)
+    # A racily-clean index entry would make Git re-run the clean filter on the working-tree
+    # file during export's status check, which puts the model back into the store. Let the
+    # clock pass the index's second and refresh it first, so the store really lacks it.
+    time.sleep(1.1)
+    git(repo, "status", "--porcelain")
     shutil.rmtree(repo / ".git" / "model" / "manifests")
     result = gm(repo, "migrate", "export", "-I", "*.safetensors", check=False)
     assert result.returncode == 8
