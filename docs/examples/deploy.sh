@@ -6,7 +6,7 @@
 #
 #   deploy.sh REPO-URL REV DEPLOY-ROOT PATH...
 #
-#   DEPLOY-ROOT/releases/<utc time>-<commit>-<id>/   one complete release per deploy
+#   DEPLOY-ROOT/releases/<utc time, ns>-<commit>-<id>/   one complete release per deploy (names sort by time)
 #   DEPLOY-ROOT/current -> releases/...              the live one
 #
 # Exit status: 0 when deployed; git model get's status when fetching failed (see
@@ -65,7 +65,7 @@ print(report["commit"])
 PY
 )
 
-release="$(date -u +%Y%m%dT%H%M%SZ)-$(printf '%.12s' "$commit")-${stage##*-}"
+release="$(date -u +%Y%m%dT%H%M%S.%NZ)-$(printf '%.12s' "$commit")-${stage##*-}"
 mv "$stage" "$root/releases/$release"
 ln -s "releases/$release" "$root/.current-$$"
 mv -T "$root/.current-$$" "$root/current"   # rename(2): atomic for every reader
