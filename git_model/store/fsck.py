@@ -73,6 +73,11 @@ def fsck_store(store: LocalStore) -> FsckReport:
     orphans: list[Path] = []
     packs = sorted(store.pack_dir.glob("*.pack")) if store.pack_dir.is_dir() else []
     for pack in packs:
+        if not pack.with_suffix(".idx").exists():
+            # sealed but never indexed (a writer killed between the two renames): invisible to
+            # readers, its chunks unreferenced or still in the pack it replaces; an orphan
+            orphans.append(pack)
+            continue
         problems.extend(check_pack(pack, codec))
     index = ChunkIndex.load(store.pack_dir) if not problems else _load_tolerant(store.pack_dir, problems)
     manifests = 0
