@@ -131,22 +131,9 @@ def _check_endpoint(value: str, source: str) -> str:
 
 def lfsconfig_value(repo: Repo, key: str) -> str | None:
     """A key from the committed ``.lfsconfig`` (worktree copy, or HEAD's in a bare repository)."""
-    if repo.worktree is not None:
-        path = repo.worktree / LFSCONFIG_FILE
-        if not path.exists():
-            return None
-        args = ["config", "--file", str(path), "--get", key]
-    else:
-        if repo.git("cat-file", "-e", f"HEAD:{LFSCONFIG_FILE}", check=False).returncode != 0:
-            return None
-        args = ["config", "--blob", f"HEAD:{LFSCONFIG_FILE}", "--get", key]
-    proc = repo.git(*args, check=False)
-    if proc.returncode == 0:
-        return proc.stdout.decode().rstrip("\n")
-    if proc.returncode == 1:
-        return None
-    detail = proc.stderr.decode(errors="replace").strip().splitlines()
-    raise ConfigError(f"{LFSCONFIG_FILE}: {detail[-1] if detail else 'cannot be parsed'}")
+    from git_model.remote.resolve import committed_config_value
+
+    return committed_config_value(repo, LFSCONFIG_FILE, key)
 
 
 def discover(repo: Repo, remote: str, git_url: str) -> tuple[str, str]:

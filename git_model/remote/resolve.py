@@ -34,25 +34,30 @@ class ModelRemote:
     source: str  # where the URL came from, for messages
 
 
-def gitmodel_value(repo: Repo, key: str) -> str | None:
-    """A key from the committed .gitmodel (worktree copy, or HEAD's in a bare repository).
-    A malformed file is a ConfigError naming the file and line (git's own message)."""
+def committed_config_value(repo: Repo, filename: str, key: str) -> str | None:
+    """A key from a committed git-config-syntax file such as .gitmodel or .lfsconfig (the
+    worktree copy, or HEAD's in a bare repository). A malformed file is a ConfigError naming
+    the file and line (git's own message)."""
     if repo.worktree is not None:
-        path = repo.worktree / GITMODEL_FILE
+        path = repo.worktree / filename
         if not path.exists():
             return None
         args = ["config", "--file", str(path), "--get", key]
     else:
-        if repo.git("cat-file", "-e", f"HEAD:{GITMODEL_FILE}", check=False).returncode != 0:
+        if repo.git("cat-file", "-e", f"HEAD:{filename}", check=False).returncode != 0:
             return None
-        args = ["config", "--blob", f"HEAD:{GITMODEL_FILE}", "--get", key]
+        args = ["config", "--blob", f"HEAD:{filename}", "--get", key]
     proc = repo.git(*args, check=False)
     if proc.returncode == 0:
         return proc.stdout.decode().rstrip("\n")
     if proc.returncode == 1 and not proc.stderr.strip():  # key absent (a bad --blob also exits 1)
         return None
     detail = proc.stderr.decode(errors="replace").strip().splitlines()
-    raise ConfigError(f"{GITMODEL_FILE}: {detail[-1] if detail else 'cannot be parsed'}")
+    raise ConfigError(f"{filename}: {detail[-1] if detail else 'cannot be parsed'}")
+
+
+def gitmodel_value(repo: Repo, key: str) -> str | None:
+    return committed_config_value(repo, GITMODEL_FILE, key)
 
 
 def local_path_of(url: str, base: Path) -> Path | None:
