@@ -8,6 +8,7 @@ import sys
 import click
 
 from git_model.cli.context import AppContext
+from git_model.git.pipes import widen as widen_pipes
 
 
 @click.command("filter-process")
@@ -19,6 +20,7 @@ def filter_process(app: AppContext, skip: bool) -> None:
     from git_model.git.filter_process import FilterServices, serve
     from git_model.hooks import ensure_hooks
 
+    widen_pipes(0, 1)
     if skip:
         os.environ[SKIP_SMUDGE_ENV] = "1"
     ensure_hooks(app.repo)  # a fresh clone has none: post-checkout must run after this checkout
@@ -32,6 +34,7 @@ def clean(app: AppContext, path: str) -> None:
     """Store stdin (a model file) and print its pointer (one-shot clean filter)."""
     from git_model.filters import clean as clean_stream
 
+    widen_pipes(0)
     data, _ = clean_stream(app.store, sys.stdin.buffer)
     sys.stdout.buffer.write(data)
 
@@ -46,6 +49,7 @@ def smudge(app: AppContext, skip: bool, path: str) -> None:
 
     if skip:
         os.environ[SKIP_SMUDGE_ENV] = "1"
+    widen_pipes(1)
     smudge_stream(app.store, sys.stdin.buffer, sys.stdout.buffer, path, app.ensure_local)
     sys.stdout.buffer.flush()
 

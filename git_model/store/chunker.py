@@ -1,12 +1,24 @@
 """Content-defined chunk boundaries (FastCDC 2020 via pyfastcdc).
 
 The chunker only finds split points; it does no I/O of its own beyond reading the stream it is
-given. Each yielded memoryview is owned by the chunker and is valid only until the next
-iteration step: consume or copy it before advancing.
+given. Two ways to use it, cutting at exactly the same boundaries:
+
+- `chunks(stream)` yields one memoryview per chunk, valid only until the next step.
+- `cut_blocks(stream, pool)` fills large blocks (`BLOCK_BYTES`) from a bounded `BlockPool`
+  and yields each with the complete chunks it holds. `LocalStore.add` uses it so that the
+  whole-file hash and pack writes can run on another thread over a block while the next block
+  is read and cut, without copying each chunk.
+
+FastCDC's cut for a chunk depends only on the next `MAX_SIZE` bytes, so a chunk is cut in a
+block only while at least that much follows it (or the stream has ended); the rest of the
+block is carried over to the head of the next one.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
+from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 from pyfastcdc import FastCDC
@@ -14,10 +26,122 @@ from pyfastcdc import FastCDC
 MIN_SIZE = 16 * 1024
 AVG_SIZE = 64 * 1024
 MAX_SIZE = 256 * 1024
+BLOCK_BYTES = 4 * 1024 * 1024
+POOL_BLOCKS = 5
+HEADROOM = MAX_SIZE  # room before a block's data for the previous block's tail
+
+
+def _fastcdc() -> FastCDC:
+    return FastCDC(avg_size=AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE)
 
 
 def chunks(stream: BinaryIO) -> Iterator[memoryview]:
     """Yield the content-defined chunks of ``stream`` in order (empty stream: nothing)."""
-    cdc = FastCDC(avg_size=AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE)
-    for chunk in cdc.cut_stream(stream):
+    for chunk in _fastcdc().cut_stream(stream):
         yield chunk.data
+
+
+class BlockPool:
+    """A fixed set of reusable buffers: memory stays at ``count`` blocks whatever the file
+    size, and `take` waits while every buffer is still in use downstream. Each buffer has
+    `HEADROOM` bytes in front of its ``size`` bytes of stream data, for the carried-over tail
+    of the block before it."""
+
+    def __init__(self, count: int = POOL_BLOCKS, size: int = BLOCK_BYTES) -> None:
+        if size < MAX_SIZE:
+            raise ValueError(f"block size {size} is below the largest chunk")
+        self.size = size
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(count):
+            self._free.put(bytearray(HEADROOM + size))
+
+    def take(self, timeout: float | None = None) -> bytearray:
+        """A free buffer; queue.Empty after ``timeout`` seconds."""
+        return self._free.get(timeout=timeout)
+
+    def give(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
+
+
+@dataclass
+class Block:
+    """One filled buffer: ``fresh`` is what was read from the stream into it (the carried-over
+    head was read into the block before), ``chunks`` the complete chunks it holds, in order.
+    The owner hands ``buffer`` back to the pool when it is done with the views."""
+
+    buffer: bytearray
+    fresh: memoryview
+    chunks: list[memoryview] = field(default_factory=list)
+
+
+class _Reader:
+    """Fills pool buffers from the stream on its own thread, so that reading Git's pipe (a
+    kernel copy, GIL released) overlaps cutting the block before."""
+
+    def __init__(self, stream: BinaryIO, pool: BlockPool) -> None:
+        self._stream = stream
+        self._pool = pool
+        self._stop = threading.Event()
+        self.filled: queue.SimpleQueue[tuple[bytearray, int, bool] | BaseException] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="git-model-reader", daemon=True)
+        self._thread.start()
+
+    def _take(self) -> bytearray | None:
+        while not self._stop.is_set():
+            try:
+                return self._pool.take(timeout=0.05)
+            except queue.Empty:
+                continue
+        return None
+
+    def _run(self) -> None:
+        try:
+            at_end = False
+            while not at_end and (buffer := self._take()) is not None:
+                view = memoryview(buffer)
+                filled = HEADROOM
+                while filled < len(view) and not self._stop.is_set():
+                    n = self._stream.readinto(view[filled:])
+                    if not n:
+                        at_end = True
+                        break
+                    filled += n
+                self.filled.put((buffer, filled - HEADROOM, at_end))
+        except BaseException as err:  # handed to the cutting thread
+            self.filled.put(err)
+
+    def close(self) -> None:
+        """Stop reading and wait: the caller may read the stream itself afterwards (the
+        filter drains the rest of a failed file), so this thread must be gone by then."""
+        self._stop.set()
+        self._thread.join()
+
+
+def cut_blocks(stream: BinaryIO, pool: BlockPool) -> Iterator[Block]:
+    """Yield the stream as blocks of complete chunks (an empty stream: one empty block).
+    Close the generator (or exhaust it) before touching ``stream`` again."""
+    cdc = _fastcdc()
+    carry = b""
+    reader = _Reader(stream, pool)
+    try:
+        while True:
+            item = reader.filled.get()
+            if isinstance(item, BaseException):
+                raise item
+            buffer, fresh_len, at_end = item
+            view = memoryview(buffer)
+            start = HEADROOM - len(carry)
+            view[start:HEADROOM] = carry
+            data = view[start : HEADROOM + fresh_len]
+            block = Block(buffer, view[HEADROOM : HEADROOM + fresh_len])
+            carry = b""
+            for chunk in cdc.cut_buf(data):
+                if not at_end and len(data) - chunk.offset < MAX_SIZE:
+                    carry = bytes(data[chunk.offset :])  # the block may be reused before the next one
+                    break
+                block.chunks.append(chunk.data)
+            yield block
+            if at_end:
+                return
+    finally:
+        reader.close()

@@ -154,5 +154,17 @@ class ChunkIndex:
     def __contains__(self, chunk_id: bytes) -> bool:
         return any(run.find(chunk_id) >= 0 for run in self._runs)
 
+    def contains_many(self, chunk_ids: list[bytes]) -> list[bool]:
+        """`in` for many ids at once: one vectorised search per run instead of one per id."""
+        if not chunk_ids:
+            return []
+        query = np.frombuffer(b"".join(chunk_ids), dtype="S16")
+        found = np.zeros(len(query), dtype=bool)
+        for run in self._runs:
+            if len(run.ids):
+                at = np.minimum(np.searchsorted(run.ids, query), len(run.ids) - 1)
+                found |= run.ids[at] == query
+        return found.tolist()
+
     def __len__(self) -> int:
         return sum(len(r.ids) for r in self._runs)

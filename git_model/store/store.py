@@ -22,7 +22,7 @@ import xxhash
 from git_model.errors import CorruptObjectError, FormatError, MissingObjectError
 from git_model.pointer import Pointer
 from git_model.store import manifest as manifest_mod
-from git_model.store.chunker import chunks
+from git_model.store.chunker import BlockPool, cut_blocks
 from git_model.store.codec import Codec
 from git_model.store.index import ChunkIndex, Location, write_idx
 from git_model.store.atomic import write_atomic
@@ -111,33 +111,38 @@ class LocalStore:
         self.refresh_index()  # a gc may have rewritten packs since the index was loaded
         index = self.index
         manifest = manifest_mod.ManifestWriter(self.manifest_dir)
+        pool = BlockPool()
         writer = BackgroundPackWriter(
-            self.pack_dir, self.pack_size, lambda pack_id, entries: write_idx(self.pack_dir / f"{pack_id}.idx", entries)
+            self.pack_dir,
+            self.pack_size,
+            lambda pack_id, entries: write_idx(self.pack_dir / f"{pack_id}.idx", entries),
+            pool,
+            self.compression,
         )
         pending: set[bytes] = set()  # queued for a pack that is not sealed and indexed yet
-        new_chunks = new_bytes = total = size = 0
+        new_chunks = total = size = 0
 
         def absorb(sealed: list[tuple[str, list[PackEntry]]]) -> None:
             for pack_id, entries in sealed:
                 index.add_pack(pack_id, entries)
                 pending.difference_update(e.chunk_id for e in entries)
 
+        blocks = cut_blocks(stream, pool)
         try:
-            for data in chunks(stream):
-                raw = bytes(data)  # the chunker reuses its buffer; the writer thread owns this copy
-                cid = chunk_id(raw)
-                manifest.add(cid, len(raw))
-                total += 1
-                size += len(raw)
+            for block in blocks:
+                ids = [chunk_id(data) for data in block.chunks]
                 absorb(writer.take_sealed())
-                if cid in pending or cid in index:
-                    writer.submit(raw, None)
-                    continue
-                codec, stored = self._codec.encode(memoryview(raw))
-                pending.add(cid)
-                writer.submit(raw, (cid, codec, stored))
-                new_chunks += 1
-                new_bytes += len(stored)
+                stored = index.contains_many(ids)
+                new: list[tuple[bytes, memoryview]] = []
+                for cid, data, present in zip(ids, block.chunks, stored):
+                    manifest.add(cid, len(data))
+                    size += len(data)
+                    if not present and cid not in pending:
+                        pending.add(cid)
+                        new.append((cid, data))
+                total += len(ids)
+                new_chunks += len(new)
+                writer.submit(block, new)
             absorb(writer.finish())
             pointer = Pointer(writer.sha256.hexdigest(), size)
             if self.has_manifest(pointer):
@@ -145,10 +150,11 @@ class LocalStore:
             else:
                 manifest.commit(size, writer.sha256.digest())
         except BaseException:
+            blocks.close()  # stops the reading thread before anyone reads the stream again
             writer.abort()
             manifest.abort()
             raise
-        return AddResult(pointer, new_chunks, new_bytes, total)
+        return AddResult(pointer, new_chunks, writer.new_bytes, total)
 
     # -- reading -----------------------------------------------------------------------
     def manifest_path(self, pointer: Pointer) -> Path:

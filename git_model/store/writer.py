@@ -1,14 +1,14 @@
 """The write side of `LocalStore.add`, on its own thread.
 
-The caller's thread reads and chunks the input, names chunks and decides what is new; this
-thread hashes the whole stream (sha256) and appends new chunks to packs, sealing each full
-pack (fsync, rename, index file). hashlib and file writes release the GIL, so on two cores
-the two halves overlap instead of adding up. The queue between them is bounded, so memory
-stays at a few MB whatever the file size.
+The caller's thread reads blocks, cuts and names chunks and decides which are new; this thread
+hashes each block's fresh bytes into the whole-file sha256, encodes the new chunks and appends
+them to packs, sealing each full pack (fsync, rename, index file), then hands the block's
+buffer back to the pool. hashlib, zstd and file writes release the GIL, so on two cores the two
+halves overlap instead of adding up; the pool bounds memory to a few blocks.
 
-Ownership: every item handed to `submit` is an immutable `bytes` copy owned by this writer
-from then on. Sealed packs are reported back through `take_sealed` so that only the caller's
-thread touches the in-memory index.
+Ownership: a submitted block's buffer belongs to this thread until it is given back to the
+pool; new chunks are views into it, so they are never copied. Sealed packs are reported back
+through `take_sealed` so that only the caller's thread touches the in-memory index.
 """
 
 from __future__ import annotations
@@ -19,30 +19,42 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from git_model.store.chunker import Block, BlockPool
+from git_model.store.codec import Codec
 from git_model.store.pack import PackEntry, PackWriter
 
-QUEUE_ITEMS = 32
 _STOP = object()
 
 
 class BackgroundPackWriter:
-    def __init__(self, pack_dir: Path, pack_size: int, write_index: Callable[[str, list[PackEntry]], None]) -> None:
+    def __init__(
+        self,
+        pack_dir: Path,
+        pack_size: int,
+        write_index: Callable[[str, list[PackEntry]], None],
+        pool: BlockPool,
+        compression: str = "auto",
+    ) -> None:
         self._pack_dir = pack_dir
         self._pack_size = pack_size
         self._write_index = write_index
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_ITEMS)
+        self._pool = pool
+        self._codec = Codec(compression)  # zstd contexts are per thread
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()  # bounded by the pool
         self._sealed: queue.SimpleQueue[tuple[str, list[PackEntry]]] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._abort = False
         self.sha256 = hashlib.sha256()
+        self.new_bytes = 0  # stored (encoded) bytes appended to packs
         self._thread = threading.Thread(target=self._run, name="git-model-pack-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, raw: bytes, new: tuple[bytes, int, bytes | memoryview] | None) -> None:
-        """Hash ``raw``; when ``new`` = (chunk id, codec, stored bytes), also store it."""
+    def submit(self, block: Block, new: list[tuple[bytes, memoryview]]) -> None:
+        """Hash ``block.fresh``; store each (chunk id, data) of ``new``; then free the block."""
         if self._error is not None:
+            self._pool.give(block.buffer)
             raise self._error
-        self._queue.put((raw, new))
+        self._queue.put((block, new))
 
     def take_sealed(self) -> list[tuple[str, list[PackEntry]]]:
         out = []
@@ -69,21 +81,23 @@ class BackgroundPackWriter:
     def _run(self) -> None:
         pack: PackWriter | None = None
         try:
-            while True:
-                item = self._queue.get()
-                if item is _STOP:
-                    break
-                raw, new = item  # type: ignore[misc]
-                self.sha256.update(raw)
-                if new is None:
-                    continue
-                cid, codec, stored = new
-                if pack is None:
-                    pack = PackWriter(self._pack_dir)
-                pack.add(cid, codec, stored, len(raw))
-                if pack.size >= self._pack_size:
-                    self._seal(pack)
-                    pack = None
+            while (item := self._queue.get()) is not _STOP:
+                block, new = item  # type: ignore[misc]
+                try:
+                    if self._abort:
+                        continue
+                    self.sha256.update(block.fresh)
+                    for cid, data in new:
+                        codec, stored = self._codec.encode(data)
+                        if pack is None:
+                            pack = PackWriter(self._pack_dir)
+                        pack.add(cid, codec, stored, len(data))
+                        self.new_bytes += len(stored)
+                        if pack.size >= self._pack_size:
+                            self._seal(pack)
+                            pack = None
+                finally:
+                    self._pool.give(block.buffer)
             if pack is not None:
                 if self._abort:
                     pack.abort()
@@ -94,8 +108,8 @@ class BackgroundPackWriter:
             self._error = err
             if pack is not None:
                 pack.abort()
-            while self._queue.get() is not _STOP:  # let a blocked submit finish
-                pass
+            while (item := self._queue.get()) is not _STOP:  # free what is still queued
+                self._pool.give(item[0].buffer)  # type: ignore[index]
 
     def _seal(self, pack: PackWriter) -> None:
         pack_id, entries = pack.seal()
