@@ -40,8 +40,8 @@ class FilterServer:
     def __init__(self, services: FilterServices, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> None:
         self._services = services
         self._store: LocalStore | None = None
-        self._read = stdin.read
-        self._readinto = getattr(stdin, "readinto", None)
+        self._pipe = _pipe_reader(stdin)
+        self._read = self._pipe.read if self._pipe is not None else stdin.read
         self._out = stdout
         self._stderr = stderr
         self._delayed: dict[str, Pointer] = {}
@@ -77,7 +77,7 @@ class FilterServer:
             request = dict(line.split("=", 1) for line in headers if "=" in line)
             command = request.get("command")
             path = request.get("pathname", "<unknown>")
-            content = pktline.PacketStream(self._read, self._readinto)
+            content = pktline.PacketStream(self._read, self._pipe)
             if command == "clean":
                 self._clean(content, path)
             elif command == "smudge" and path in self._delayed:
@@ -189,6 +189,14 @@ class FilterServer:
             return
         pktline.write_flush(self._write)
         pktline.write_flush(self._write)
+
+
+def _pipe_reader(stdin: BinaryIO) -> pktline.PipeReader | None:
+    """Read Git's pipe through its raw fd (nothing may have been read from ``stdin`` yet)."""
+    try:
+        return pktline.PipeReader(stdin.fileno())
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
 
 
 def serve(services: FilterServices) -> None:

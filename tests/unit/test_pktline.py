@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import fcntl
 import io
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from git_model.errors import ProtocolError
@@ -59,20 +60,94 @@ def test_stream_reassembles_any_content(parts: list[bytes]) -> None:
     assert stream.read() == b"".join(parts)
 
 
-@given(st.lists(st.binary(max_size=140_000), max_size=4), st.integers(1, 3000), st.integers(65_516, 600_000))
-def test_direct_readinto_path_reassembles_content(parts: list[bytes], peek: int, window: int) -> None:
-    """Payloads read straight into the caller's buffer, after a small buffered peek (as the
-    clean filter does), give back exactly the content and stop at its flush."""
+def _write_in_pieces(fd: int, data: bytes, cuts: list[int]) -> None:
+    """Write ``data`` to a pipe split at the given offsets (as Git does: a header and its
+    payload are separate writes), then close it."""
+    import os
+
+    view, start = memoryview(data), 0
+    for cut in sorted(set(c for c in cuts if 0 < c < len(data))) + [len(data)]:
+        while start < cut:
+            start += os.write(fd, view[start:cut])
+    os.close(fd)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.binary(max_size=140_000), max_size=4),
+    st.integers(1, 3000),
+    st.integers(1, 600_000),
+    st.lists(st.integers(1, 400_000), max_size=12),
+)
+def test_pipe_reader_reassembles_content_from_a_real_pipe(
+    parts: list[bytes], peek: int, window: int, cuts: list[int]
+) -> None:
+    """Payloads read with readv straight into the caller's buffer, whatever the packet sizes,
+    the caller's buffer size and how the writer split its writes; the protocol continues
+    exactly after the content's flush."""
+    import os
+    import threading
+
     out = io.BytesIO()
+    pktline.write_text(out.write, "command=clean")
+    pktline.write_flush(out.write)
     for part in parts:
         pktline.write_stream(out.write, part)
     pktline.write_flush(out.write)
     pktline.write_text(out.write, "next")
-    source = io.BufferedReader(io.BytesIO(out.getvalue()))
-    stream = pktline.PacketStream(source.read, source.readinto)
-    got = bytearray(stream.read(peek))
-    buffer = memoryview(bytearray(window))
-    while n := stream.readinto(buffer):
-        got += buffer[:n]
-    assert bytes(got) == b"".join(parts)
-    assert pktline.read_packet(source.read) == b"next\n"
+    data = out.getvalue()
+    # Git's own split: every header separately from its payload, plus random cuts.
+    offsets, pos = [], 0
+    while pos < len(data):
+        length = int(data[pos : pos + 4], 16) or 4
+        offsets += [pos + 4, pos + length]
+        pos += length
+    read_fd, write_fd = os.pipe()
+    writer = threading.Thread(target=_write_in_pieces, args=(write_fd, data, offsets + cuts))
+    writer.start()
+    try:
+        pipe = pktline.PipeReader(read_fd)
+        assert pktline.read_text_list(pipe.read) == ["command=clean"]
+        stream = pktline.PacketStream(pipe.read, pipe)
+        got = bytearray(stream.read(peek))
+        buffer = memoryview(bytearray(window))
+        while n := stream.readinto(buffer):
+            got += buffer[:n]
+        assert bytes(got) == b"".join(parts)
+        assert pktline.read_packet(pipe.read) == b"next\n"
+    finally:
+        while os.read(read_fd, 1 << 20):  # unblock the writer if an assertion failed early
+            pass
+        writer.join()
+        os.close(read_fd)
+
+
+def test_pipe_reader_rejects_a_bad_length_inside_content() -> None:
+    import os
+
+    read_fd, write_fd = os.pipe()
+    fcntl.fcntl(write_fd, 1031, 1 << 20)  # F_SETPIPE_SZ: the whole input fits, no writer thread
+    os.write(write_fd, pktline.encode_packet(b"x" * pktline.MAX_DATA) + b"zzzz" + b"y" * 100)
+    os.close(write_fd)
+    pipe = pktline.PipeReader(read_fd)
+    stream = pktline.PacketStream(pipe.read, pipe)
+    buffer = memoryview(bytearray(1 << 20))
+    with pytest.raises(ProtocolError, match="invalid length"):
+        while stream.readinto(buffer):
+            pass
+    os.close(read_fd)
+
+
+def test_pipe_reader_reports_git_closing_the_pipe_mid_content() -> None:
+    import os
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, pktline.encode_packet(b"x" * pktline.MAX_DATA)[:5000])
+    os.close(write_fd)
+    pipe = pktline.PipeReader(read_fd)
+    stream = pktline.PacketStream(pipe.read, pipe)
+    buffer = memoryview(bytearray(1 << 20))
+    with pytest.raises(ProtocolError, match="unexpected end"):
+        while stream.readinto(buffer):
+            pass
+    os.close(read_fd)
