@@ -1,3 +1,3 @@
-from git_model.cli import main
+from git_model.entry import main
 
 main()

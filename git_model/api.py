@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 from git_model.errors import FormatError
 from git_model.formats import ModelInfo
 from git_model.formats.diff import ModelDiff

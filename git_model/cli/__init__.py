@@ -7,18 +7,12 @@ the one-shot filters once per file).
 
 from __future__ import annotations
 
-import os
 import sys
 
-# numpy's OpenBLAS starts one busy-waiting thread per core at import; git-model never calls
-# BLAS, and on two cores those threads took ~5% of the CPU from hashing and chunking.
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
-
+import git_model.entry  # noqa: F401  (process set-up shared with the lean filter entry)
 import click  # noqa: E402
 
-from git_model.cli.context import AppContext  # noqa: E402
-from git_model.errors import GitModelError  # noqa: E402
+from git_model.context import AppContext  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,18 +50,16 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        cli.main(args=argv, prog_name="git-model", standalone_mode=False)
-    except GitModelError as err:
-        click.echo(f"git-model: {err}", err=True)
-        sys.exit(err.exit_code)
-    except click.exceptions.Abort:
-        click.echo("git-model: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
-    except BrokenPipeError:
-        sys.exit(141)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from git_model.entry import guarded
+
+    def run() -> None:
+        try:
+            cli.main(args=argv, prog_name="git-model", standalone_mode=False)
+        except click.exceptions.Abort:
+            click.echo("git-model: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as err:
+            err.show()
+            sys.exit(err.exit_code)
+
+    guarded(run)

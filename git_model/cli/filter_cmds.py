@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 from git_model.git.pipes import widen as widen_pipes
 
 
@@ -16,15 +16,9 @@ from git_model.git.pipes import widen as widen_pipes
 @click.pass_obj
 def filter_process(app: AppContext, skip: bool) -> None:
     """Serve Git's long-running filter protocol on stdin/stdout."""
-    from git_model.filters import SKIP_SMUDGE_ENV
-    from git_model.git.filter_process import FilterServices, serve
-    from git_model.hooks import ensure_hooks
+    from git_model.git.filter_process import run_for_git
 
-    widen_pipes(0, 1)
-    if skip:
-        os.environ[SKIP_SMUDGE_ENV] = "1"
-    ensure_hooks(app.repo)  # a fresh clone has none: post-checkout must run after this checkout
-    serve(FilterServices(lambda: app.store, app.ensure_local, app.direct_checkout_size))
+    run_for_git(skip, app)
 
 
 @click.command("clean")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 from git_model.errors import CorruptObjectError
 
 

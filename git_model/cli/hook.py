@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 from git_model.errors import GitModelError
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 
 PATHS_KEY = "git_model.paths_after_dashdash"
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 
 
 def _remote_gc(app: AppContext, name: str, grace_hours: float, dry_run: bool, as_json: bool) -> None:

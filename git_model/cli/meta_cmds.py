@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 from git_model.errors import UsageError
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 
 
 def _size(n: int) -> str:

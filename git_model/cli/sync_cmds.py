@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from git_model.cli.context import AppContext
+from git_model.context import AppContext
 
 
 def _report(verb: str, stats) -> None:  # type: ignore[no-untyped-def]

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, TextIO
 
 from git_model import filters
 from git_model.errors import GitModelError, ProtocolError
 from git_model.git import pktline
 from git_model.pointer import Pointer
 from git_model.store.store import LocalStore
+
+if TYPE_CHECKING:
+    from git_model.context import AppContext
 
 CAPABILITIES = ("clean", "smudge", "delay")
 
@@ -201,3 +204,19 @@ def _pipe_reader(stdin: BinaryIO) -> pktline.PipeReader | None:
 
 def serve(services: FilterServices) -> None:
     FilterServer(services, sys.stdin.buffer, sys.stdout.buffer, sys.stderr).serve()
+
+
+def run_for_git(skip: bool, app: "AppContext | None" = None) -> None:
+    """`git-model filter-process`: serve the repository Git runs us in until Git is done."""
+    import os
+
+    from git_model.context import AppContext
+    from git_model.git.pipes import widen
+    from git_model.hooks import ensure_hooks
+
+    app = app or AppContext()
+    widen(0, 1)
+    if skip:
+        os.environ[filters.SKIP_SMUDGE_ENV] = "1"
+    ensure_hooks(app.repo)  # a fresh clone has none: post-checkout must run after this checkout
+    serve(FilterServices(lambda: app.store, app.ensure_local, app.direct_checkout_size))
