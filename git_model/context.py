@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from git_model.errors import ConfigError
+from git_model.errors import ConfigError, GitModelError
 from git_model.git.repo import Repo, find_repo
 from git_model.pointer import Pointer
 
 if TYPE_CHECKING:
+    from git_model.store.follow import PreviousVersion
     from git_model.store.store import LocalStore
 
 DEFAULT_DIRECT_CHECKOUT_SIZE = 256 * 1024 * 1024
@@ -62,6 +63,16 @@ class AppContext:
         if all(self.store.has_complete(p) for p in pointers):
             return None
         return ensure_local(self.store, self.remote(), pointers)
+
+    def previous_version(self, path: str) -> "PreviousVersion | None":
+        """The stored version staged for ``path``, to guide cutting its new content."""
+        from git_model.git.pointers import staged_pointer
+
+        try:
+            pointer = staged_pointer(self.repo, path)
+        except (GitModelError, OSError, ValueError):
+            return None  # only a speed-up
+        return self.store.previous_version(pointer, path)
 
     def config_int(self, key: str, default: int) -> int:
         raw = self.repo.git("config", "--type=int", "--get", key, check=False)

@@ -14,6 +14,7 @@ from typing import BinaryIO, Callable, Iterator, Protocol
 from git_model import pointer as pointer_mod
 from git_model.errors import FormatError
 from git_model.pointer import MAX_POINTER_SIZE, Pointer
+from git_model.store.follow import PreviousVersion
 from git_model.store.store import AddResult, LocalStore
 
 Write = Callable[[bytes], object]
@@ -63,12 +64,15 @@ def read_up_to(stream: ReadableStream, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def clean(store: LocalStore, stream: ReadableStream) -> tuple[bytes, AddResult | None]:
-    """Return (pointer bytes for git, store result or None when the input was a pointer)."""
+def clean(
+    store: LocalStore, stream: ReadableStream, previous: Callable[[], PreviousVersion | None] | None = None
+) -> tuple[bytes, AddResult | None]:
+    """Return (pointer bytes for git, store result or None when the input was a pointer).
+    ``previous`` gives the version this content replaces, if known (a speed-up only)."""
     head = read_up_to(stream, MAX_POINTER_SIZE + 1)
     if len(head) <= MAX_POINTER_SIZE and pointer_mod.try_parse(head) is not None:
         return head, None
-    result = store.add(ReplayStream(head, stream))  # type: ignore[arg-type]
+    result = store.add(ReplayStream(head, stream), previous)  # type: ignore[arg-type]
     return result.pointer.encode(), result
 
 

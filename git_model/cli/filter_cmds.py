@@ -29,7 +29,7 @@ def clean(app: AppContext, path: str) -> None:
     from git_model.filters import clean as clean_stream
 
     widen_pipes(0)
-    data, _ = clean_stream(app.store, sys.stdin.buffer)
+    data, _ = clean_stream(app.store, sys.stdin.buffer, lambda: app.previous_version(path) if path != "<stdin>" else None)
     sys.stdout.buffer.write(data)
 
 

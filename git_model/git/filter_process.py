@@ -20,6 +20,7 @@ from git_model import filters
 from git_model.errors import GitModelError, ProtocolError
 from git_model.git import pktline
 from git_model.pointer import Pointer
+from git_model.store.follow import PreviousVersion
 from git_model.store.store import LocalStore
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class FilterServices:
     store: Callable[[], LocalStore]
     ensure_local: Callable[[list[Pointer]], object]  # fetch what the store lacks
     direct_threshold: int  # models larger than this are written by the hook, not by Git
+    previous_version: Callable[[str], PreviousVersion | None] = lambda path: None  # the staged version of a path
 
 
 class FilterServer:
@@ -111,7 +113,7 @@ class FilterServer:
 
     def _clean(self, content: pktline.PacketStream, path: str) -> None:
         try:
-            result, _ = filters.clean(self.store, content)
+            result, _ = filters.clean(self.store, content, lambda: self._services.previous_version(path))
         except (GitModelError, OSError, ValueError) as err:
             content.drain()
             self._report(path, err)
@@ -219,4 +221,4 @@ def run_for_git(skip: bool, app: "AppContext | None" = None) -> None:
     if skip:
         os.environ[filters.SKIP_SMUDGE_ENV] = "1"
     ensure_hooks(app.repo)  # a fresh clone has none: post-checkout must run after this checkout
-    serve(FilterServices(lambda: app.store, app.ensure_local, app.direct_checkout_size))
+    serve(FilterServices(lambda: app.store, app.ensure_local, app.direct_checkout_size, app.previous_version))

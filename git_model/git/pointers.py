@@ -49,6 +49,17 @@ def read_pointers(repo: Repo, candidates: list[tuple[str, str]]) -> list[Tracked
     return [TrackedPointer(path, oid, found[oid]) for oid, path in candidates if oid in found]
 
 
+def staged_pointer(repo: Repo, path: str) -> Pointer | None:
+    """The pointer staged for ``path`` (index stage 0, honouring GIT_INDEX_FILE), if any."""
+    if "\n" in path:
+        return None
+    check = repo.git("cat-file", "--batch-check", input=f":{path}\n".encode(), check=False).stdout.decode().split()
+    if len(check) != 3 or check[1] != "blob" or int(check[2]) > MAX_POINTER_SIZE:
+        return None
+    blob = repo.git("cat-file", "blob", check[0], check=False)
+    return pointer_mod.try_parse(blob.stdout) if blob.returncode == 0 else None
+
+
 def pointers_in_tree(
     repo: Repo, rev: str = "HEAD", include: list[str] | None = None, exclude: list[str] | None = None
 ) -> list[TrackedPointer]:

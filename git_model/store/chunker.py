@@ -19,9 +19,12 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from pyfastcdc import FastCDC
+
+from git_model.store import follow as _follow
+from git_model.store.follow import PreviousVersion, follow
 
 MIN_SIZE = 16 * 1024
 AVG_SIZE = 64 * 1024
@@ -29,6 +32,7 @@ MAX_SIZE = 256 * 1024
 BLOCK_BYTES = 4 * 1024 * 1024
 POOL_BLOCKS = 5
 HEADROOM = MAX_SIZE  # room before a block's data for the previous block's tail
+assert _follow.MAX_SIZE == MAX_SIZE
 
 
 def _fastcdc() -> FastCDC:
@@ -66,12 +70,58 @@ class BlockPool:
 @dataclass
 class Block:
     """One filled buffer: ``fresh`` is what was read from the stream into it (the carried-over
-    head was read into the block before), ``chunks`` the complete chunks it holds, in order.
+    head was read into the block before), ``chunks`` the complete chunks it holds, in order,
+    and ``ids`` their xxh3-128 ids where already known (None: not computed yet).
     The owner hands ``buffer`` back to the pool when it is done with the views."""
 
     buffer: bytearray
     fresh: memoryview
     chunks: list[memoryview] = field(default_factory=list)
+    ids: list[bytes | None] = field(default_factory=list)
+
+
+PreviousSource = Callable[[], "PreviousVersion | None"]
+
+
+class Cutter:
+    """Cuts successive blocks of one stream. Given a source of the previous version (asked
+    once the stream proves larger than one block, so small files pay nothing), chunks that
+    are unchanged at the same offset are found without running FastCDC over them
+    (`git_model.store.follow`); the boundaries are the same either way."""
+
+    def __init__(self, previous: PreviousSource | None = None) -> None:
+        self._cdc = _fastcdc()
+        self._source = previous
+        self._previous: PreviousVersion | None = None
+        self._at = 0  # stream offset of the next block's first byte
+
+    def cut(self, data: memoryview, at_end: bool) -> tuple[list[memoryview], list[bytes | None], int]:
+        """(chunks, ids or None, bytes consumed); the rest of ``data`` is to be carried over."""
+        if self._source is not None and not at_end:
+            self._previous, self._source = self._source(), None
+            if self._previous is not None:
+                self._previous.skip_to(self._at)
+        previous = self._previous
+        chunks: list[memoryview] = []
+        ids: list[bytes | None] = []
+        pos, end = 0, len(data)
+        while pos < end and (at_end or end - pos >= MAX_SIZE):
+            if previous is not None:
+                run = follow(previous, data, pos, self._at + pos)
+                if run:
+                    for length, cid in run:
+                        chunks.append(data[pos : pos + length])
+                        ids.append(cid)
+                        pos += length
+                    continue
+            chunk = next(iter(self._cdc.cut_buf(data[pos:])))
+            chunks.append(chunk.data)
+            ids.append(None)
+            pos += chunk.length
+            if previous is not None:
+                previous.skip_to(self._at + pos)  # in step again where both versions cut alike
+        self._at += pos
+        return chunks, ids, pos
 
 
 class _Reader:
@@ -117,10 +167,10 @@ class _Reader:
         self._thread.join()
 
 
-def cut_blocks(stream: BinaryIO, pool: BlockPool) -> Iterator[Block]:
+def cut_blocks(stream: BinaryIO, pool: BlockPool, previous: PreviousSource | None = None) -> Iterator[Block]:
     """Yield the stream as blocks of complete chunks (an empty stream: one empty block).
     Close the generator (or exhaust it) before touching ``stream`` again."""
-    cdc = _fastcdc()
+    cutter = Cutter(previous)
     carry = b""
     reader = _Reader(stream, pool)
     try:
@@ -133,14 +183,9 @@ def cut_blocks(stream: BinaryIO, pool: BlockPool) -> Iterator[Block]:
             start = HEADROOM - len(carry)
             view[start:HEADROOM] = carry
             data = view[start : HEADROOM + fresh_len]
-            block = Block(buffer, view[HEADROOM : HEADROOM + fresh_len])
-            carry = b""
-            for chunk in cdc.cut_buf(data):
-                if not at_end and len(data) - chunk.offset < MAX_SIZE:
-                    carry = bytes(data[chunk.offset :])  # the block may be reused before the next one
-                    break
-                block.chunks.append(chunk.data)
-            yield block
+            chunks, ids, used = cutter.cut(data, at_end)
+            carry = bytes(data[used:])  # copied: the block may be reused before the next one
+            yield Block(buffer, view[HEADROOM : HEADROOM + fresh_len], chunks, ids)
             if at_end:
                 return
     finally:

@@ -19,10 +19,11 @@ from typing import BinaryIO, Iterator
 
 import xxhash
 
-from git_model.errors import CorruptObjectError, FormatError, MissingObjectError
+from git_model.errors import CorruptObjectError, FormatError, GitModelError, MissingObjectError
 from git_model.pointer import Pointer
 from git_model.store import manifest as manifest_mod
-from git_model.store.chunker import BlockPool, cut_blocks
+from git_model.store.chunker import BlockPool, PreviousSource, cut_blocks
+from git_model.store.follow import PreviousVersion
 from git_model.store.codec import Codec
 from git_model.store.index import ChunkIndex, Location, write_idx
 from git_model.store.atomic import write_atomic
@@ -102,12 +103,23 @@ class LocalStore:
         self.index.add_pack(pack_id, entries)
         return pack_id
 
-    def add(self, stream: BinaryIO) -> AddResult:
-        """Chunk, deduplicate and store ``stream``; return its pointer once durable."""
+    def add(self, stream: BinaryIO, previous: PreviousSource | None = None) -> AddResult:
+        """Chunk, deduplicate and store ``stream``; return its pointer once durable.
+        ``previous`` may name the version this one replaces (see `previous_version`): its
+        unchanged chunks are then found without running FastCDC over them."""
         with store_lock(self.root, exclusive=False):
-            return self._add(stream)
+            return self._add(stream, previous)
 
-    def _add(self, stream: BinaryIO) -> AddResult:
+    def previous_version(self, pointer: Pointer | None, source: str) -> PreviousVersion | None:
+        """The chunk list of a stored version to guide the cutting of its successor."""
+        if pointer is None or not self.has_manifest(pointer):
+            return None
+        try:
+            return PreviousVersion(self.manifest_entries(pointer, source), pointer.size)
+        except (GitModelError, OSError):
+            return None  # only a speed-up: a damaged guide is simply not used
+
+    def _add(self, stream: BinaryIO, previous: PreviousSource | None) -> AddResult:
         self.refresh_index()  # a gc may have rewritten packs since the index was loaded
         index = self.index
         manifest = manifest_mod.ManifestWriter(self.manifest_dir)
@@ -127,10 +139,10 @@ class LocalStore:
                 index.add_pack(pack_id, entries)
                 pending.difference_update(e.chunk_id for e in entries)
 
-        blocks = cut_blocks(stream, pool)
+        blocks = cut_blocks(stream, pool, previous)
         try:
             for block in blocks:
-                ids = [chunk_id(data) for data in block.chunks]
+                ids = [cid or chunk_id(data) for cid, data in zip(block.ids, block.chunks)]
                 absorb(writer.take_sealed())
                 stored = index.contains_many(ids)
                 new: list[tuple[bytes, memoryview]] = []
