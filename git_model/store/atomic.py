@@ -75,6 +75,14 @@ class AtomicFile:
         except OSError as err:
             raise StoreWriteError(describe_os_error(self.final_name or self.temp_path, err)) from err
 
+    def sync_data(self, fd: int) -> None:
+        """Start writing what is written so far to disk (``fd`` is this file's descriptor,
+        taken once by the caller: this may run on another thread than `write`)."""
+        try:
+            os.fdatasync(fd)
+        except OSError as err:
+            raise StoreWriteError(describe_os_error(self.final_name or self.temp_path, err)) from err
+
     def commit(self, dest: Path | None = None) -> Path:
         """Flush, fsync and rename to ``dest`` (or the name given at construction)."""
         dest = dest or self.final_name

@@ -16,6 +16,7 @@ block is carried over to the head of the next one.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ MAX_SIZE = 256 * 1024
 BLOCK_BYTES = 4 * 1024 * 1024
 POOL_BLOCKS = 5
 HEADROOM = MAX_SIZE  # room before a block's data for the previous block's tail
+READER_NICE = 5  # reading only waits on Git; sha256 on the writer thread sets the pace
 assert _follow.MAX_SIZE == MAX_SIZE
 
 
@@ -145,6 +147,10 @@ class _Reader:
         return None
 
     def _run(self) -> None:
+        try:  # the hashing thread is the bottleneck of `add`: let it have the CPU first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
+        except (OSError, AttributeError):
+            pass
         try:
             at_end = False
             while not at_end and (buffer := self._take()) is not None:

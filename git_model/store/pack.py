@@ -63,6 +63,7 @@ class PackWriter:
         self._entries: list[PackEntry] = []
         self._offset = 0
         self._failed = False
+        self._fd = self._file.file.fileno()
         self._write(HEADER.pack(PACK_MAGIC, PACK_VERSION))
 
     def _write(self, data: bytes | memoryview) -> None:
@@ -86,6 +87,11 @@ class PackWriter:
     @property
     def size(self) -> int:
         return self._offset
+
+    def sync_data(self) -> None:
+        """Write what the pack holds so far to disk, so that `seal` has less to wait for.
+        Safe from another thread while this one appends (both only use the descriptor)."""
+        self._file.sync_data(self._fd)
 
     @property
     def entries(self) -> list[PackEntry]:

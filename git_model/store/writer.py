@@ -25,6 +25,8 @@ from git_model.store.codec import Codec
 from git_model.store.pack import PackEntry, PackWriter
 
 _STOP = object()
+_SYNC = object()
+SYNC_AHEAD = 16 * 1024 * 1024  # bytes appended to the open pack between two early syncs
 
 
 class BackgroundPackWriter:
@@ -93,26 +95,28 @@ class BackgroundPackWriter:
                         codec, stored = self._codec.encode(data)
                         if pack is None:
                             pack = PackWriter(self._pack_dir)
+                        before = pack.size
                         pack.add(cid, codec, stored, len(data))
                         self.new_bytes += len(stored)
                         if pack.size >= self._pack_size:
                             sealer.put(pack)
                             pack = None
+                        elif before // SYNC_AHEAD != pack.size // SYNC_AHEAD:
+                            sealer.sync_ahead(pack)
                 finally:
                     self._pool.give(block.buffer)
                 sealer.check()
-            if pack is not None:
-                if self._abort:
-                    pack.abort()
-                else:
-                    sealer.put(pack)
+            if pack is not None and not self._abort:
+                sealer.put(pack)
                 pack = None
-            sealer.close()
-        except BaseException as err:  # handed to the caller's thread by submit/finish
-            self._error = err
+            sealer.close()  # before an abort below: the sealer may still be syncing that pack
             if pack is not None:
                 pack.abort()
+        except BaseException as err:  # handed to the caller's thread by submit/finish
+            self._error = err
             sealer.close(abort=True)
+            if pack is not None:
+                pack.abort()
             while (item := self._queue.get()) is not _STOP:  # free what is still queued
                 self._pool.give(item[0].buffer)  # type: ignore[index]
 
@@ -138,6 +142,10 @@ class _Sealer:
     def put(self, pack: PackWriter) -> None:
         self._queue.put(pack)
 
+    def sync_ahead(self, pack: PackWriter) -> None:
+        """Have the disk catch up with the open pack while the writer goes on appending."""
+        self._queue.put((_SYNC, pack))
+
     def check(self) -> None:
         if self.error is not None:
             raise self.error
@@ -151,7 +159,15 @@ class _Sealer:
             self.check()
 
     def _run(self) -> None:
-        while (pack := self._queue.get()) is not _STOP:
+        while (item := self._queue.get()) is not _STOP:
+            if isinstance(item, tuple):  # (_SYNC, open pack)
+                if self.error is None and not self._abort:
+                    try:
+                        item[1].sync_data()
+                    except BaseException as err:
+                        self.error = err
+                continue
+            pack = item
             assert isinstance(pack, PackWriter)
             if self.error is not None or self._abort:
                 pack.abort()
