@@ -21,6 +21,8 @@ from typing import Iterable, Iterator
 
 import xxhash
 
+from git_model.errors import GitModelError
+
 MAX_SIZE = 256 * 1024  # kept equal to chunker.MAX_SIZE (checked there)
 
 
@@ -34,13 +36,19 @@ class PreviousVersion:
         self._pushed: deque[tuple[bytes, int]] = deque()
         self._last: tuple[tuple[bytes, int], int] | None = None
         self.offset = 0
-        self.current: tuple[bytes, int] | None = next(self._entries, None)
+        self.current: tuple[bytes, int] | None = self._next()
+
+    def _next(self) -> tuple[bytes, int] | None:
+        try:
+            return next(self._entries, None)
+        except (GitModelError, OSError, ValueError):
+            return None  # a guide that cannot be read further just ends: it is only a speed-up
 
     def advance(self) -> None:
         assert self.current is not None
         self._last = (self.current, self.offset)
         self.offset += self.current[1]
-        self.current = self._pushed.popleft() if self._pushed else next(self._entries, None)
+        self.current = self._pushed.popleft() if self._pushed else self._next()
 
     def back(self) -> None:
         """Undo the last `advance` (once)."""

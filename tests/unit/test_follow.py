@@ -113,3 +113,21 @@ def test_small_streams_never_ask_for_a_guide() -> None:
     for b in cut_blocks(io.BytesIO(os.urandom(500_000)), pool, lambda: asked.append(1)):  # type: ignore[arg-type,func-returns-value]
         pool.give(b.buffer)
     assert asked == []
+
+
+def test_a_guide_that_fails_while_read_just_ends() -> None:
+    from git_model.errors import FormatError
+
+    v1 = os.urandom(3_000_000)
+    good = [(xxhash.xxh3_128_digest(c), len(c)) for c in plain(v1)]
+
+    def entries():
+        yield from good[:10]
+        raise FormatError("manifest: truncated")
+
+    pool = BlockPool(count=3, size=MAX_SIZE)
+    got = []
+    for b in cut_blocks(io.BytesIO(v1), pool, lambda: PreviousVersion(entries(), len(v1))):
+        got.extend(bytes(c) for c in b.chunks)
+        pool.give(b.buffer)
+    assert got == plain(v1)
