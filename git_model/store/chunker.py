@@ -16,6 +16,7 @@ block is carried over to the head of the next one.
 
 from __future__ import annotations
 
+import mmap
 import os
 import queue
 import threading
@@ -48,24 +49,33 @@ def chunks(stream: BinaryIO) -> Iterator[memoryview]:
 
 
 class BlockPool:
-    """A fixed set of reusable buffers: memory stays at ``count`` blocks whatever the file
+    """A fixed number of reusable buffers: memory stays at ``count`` blocks whatever the file
     size, and `take` waits while every buffer is still in use downstream. Each buffer has
     `HEADROOM` bytes in front of its ``size`` bytes of stream data, for the carried-over tail
-    of the block before it."""
+    of the block before it. Buffers are anonymous mappings made on first need: a small file
+    touches a few pages of one block instead of zeroing the whole pool (a `git add` of 500
+    small files spent 7 s in the kernel zeroing bytearrays)."""
 
     def __init__(self, count: int = POOL_BLOCKS, size: int = BLOCK_BYTES) -> None:
         if size < MAX_SIZE:
             raise ValueError(f"block size {size} is below the largest chunk")
         self.size = size
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        for _ in range(count):
-            self._free.put(bytearray(HEADROOM + size))
+        self._count = count
+        self._made = 0
+        self._free: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
 
-    def take(self, timeout: float | None = None) -> bytearray:
-        """A free buffer; queue.Empty after ``timeout`` seconds."""
+    def take(self, timeout: float | None = None) -> mmap.mmap:
+        """A free buffer; queue.Empty after ``timeout`` seconds. One thread takes."""
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        if self._made < self._count:
+            self._made += 1
+            return mmap.mmap(-1, HEADROOM + self.size)
         return self._free.get(timeout=timeout)
 
-    def give(self, buffer: bytearray) -> None:
+    def give(self, buffer: mmap.mmap) -> None:
         self._free.put(buffer)
 
 
@@ -76,7 +86,7 @@ class Block:
     and ``ids`` their xxh3-128 ids where already known (None: not computed yet).
     The owner hands ``buffer`` back to the pool when it is done with the views."""
 
-    buffer: bytearray
+    buffer: mmap.mmap
     fresh: memoryview
     chunks: list[memoryview] = field(default_factory=list)
     ids: list[bytes | None] = field(default_factory=list)
@@ -134,11 +144,11 @@ class _Reader:
         self._stream = stream
         self._pool = pool
         self._stop = threading.Event()
-        self.filled: queue.SimpleQueue[tuple[bytearray, int, bool] | BaseException] = queue.SimpleQueue()
+        self.filled: queue.SimpleQueue[tuple[mmap.mmap, int, bool] | BaseException] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="git-model-reader", daemon=True)
         self._thread.start()
 
-    def _take(self) -> bytearray | None:
+    def _take(self) -> mmap.mmap | None:
         while not self._stop.is_set():
             try:
                 return self._pool.take(timeout=0.05)
