@@ -19,6 +19,9 @@ from git_model.errors import StoreWriteError
 TEMP_PREFIX = ".tmp-"
 
 
+_fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+
+
 def describe_os_error(path: Path, err: OSError) -> str:
     """One line naming the file and the cause, for StoreWriteError and friends."""
     if err.errno == errno.ENOSPC:
@@ -79,7 +82,7 @@ class AtomicFile:
         """Start writing what is written so far to disk (``fd`` is this file's descriptor,
         taken once by the caller: this may run on another thread than `write`)."""
         try:
-            os.fdatasync(fd)
+            _fdatasync(fd)
         except OSError as err:
             raise StoreWriteError(describe_os_error(self.final_name or self.temp_path, err)) from err
 
