@@ -36,20 +36,24 @@ def read_packet(read: Reader) -> bytes | None:
     head = _read_exact(read, 4)
     if len(head) != 4:
         raise ProtocolError("pkt-line: unexpected end of input from git" if head == b"" else "pkt-line: truncated length")
-    try:
-        length = int(head, 16)
-    except ValueError:
-        raise ProtocolError(f"pkt-line: invalid length {head!r}") from None
+    length = _packet_length(head)
     if length == 0:
         return None
-    if length < 4 or length > MAX_DATA + 4 or length in (1, 2, 3):
-        raise ProtocolError(f"pkt-line: invalid length {length}")
-    if length == 4:
-        return b""
     data = _read_exact(read, length - 4)
     if len(data) != length - 4:
         raise ProtocolError(f"pkt-line: truncated packet ({len(data)} of {length - 4} bytes)")
     return data
+
+
+def _packet_length(head: bytes) -> int:
+    """The length in a packet's 4-byte header: 0 (flush) or 4..MAX_DATA+4."""
+    try:
+        length = int(head, 16)
+    except ValueError:
+        raise ProtocolError(f"pkt-line: invalid length {head!r}") from None
+    if length != 0 and (length < 4 or length > MAX_DATA + 4):
+        raise ProtocolError(f"pkt-line: invalid length {length}")
+    return length
 
 
 def read_text_list(read: Reader) -> list[str]:
@@ -190,16 +194,6 @@ class PipeReader:
         for part in extra:
             self._buffer += part
         return filled, flush
-
-
-def _packet_length(head: bytes) -> int:
-    try:
-        length = int(head, 16)
-    except ValueError:
-        raise ProtocolError(f"pkt-line: invalid length {head!r}") from None
-    if length != 0 and (length < 4 or length > MAX_DATA + 4):
-        raise ProtocolError(f"pkt-line: invalid length {length}")
-    return length
 
 
 class PacketStream:

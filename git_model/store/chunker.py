@@ -25,7 +25,6 @@ from typing import BinaryIO, Callable, Iterator
 
 from pyfastcdc import FastCDC
 
-from git_model.store import follow as _follow
 from git_model.store.follow import PreviousVersion, follow
 
 MIN_SIZE = 16 * 1024
@@ -35,7 +34,6 @@ BLOCK_BYTES = 4 * 1024 * 1024
 POOL_BLOCKS = 5
 HEADROOM = MAX_SIZE  # room before a block's data for the previous block's tail
 READER_NICE = 5  # reading only waits on Git; sha256 on the writer thread sets the pace
-assert _follow.MAX_SIZE == MAX_SIZE
 
 
 def _fastcdc() -> FastCDC:
@@ -119,7 +117,7 @@ class Cutter:
         pos, end = 0, len(data)
         while pos < end and (at_end or end - pos >= MAX_SIZE):
             if previous is not None:
-                run = follow(previous, data, pos, self._at + pos)
+                run = follow(previous, data, pos, self._at + pos, MAX_SIZE)
                 if run:
                     for length, cid in run:
                         chunks.append(data[pos : pos + length])

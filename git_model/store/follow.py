@@ -1,10 +1,11 @@
 """Cutting a new version along the chunks of the version it replaces.
 
 FastCDC's cut for a chunk starting at offset p depends only on the bytes from p up to and
-including the byte right after the cut (or on the next MAX_SIZE bytes, for a forced cut),
-provided at least MAX_SIZE bytes follow p. So where the new stream holds, at the same offset,
-the bytes of the previous version's chunk k *and* of chunk k+1 (which contains that one byte
-after), FastCDC would cut chunk k exactly where the previous version was cut. Checking that is
+including the byte right after the cut (nothing after it, for a forced cut at the largest chunk
+size), provided at least one largest chunk's worth of bytes follows p. So where the new stream
+holds, at the same offset, the bytes of the previous version's chunk k *and* of chunk k+1
+(which contains that one byte after), FastCDC would cut chunk k exactly where the previous
+version was cut. Checking that is
 the xxh3-128 of the candidate chunk, which is the chunk's id and needed anyway; FastCDC itself
 (~0.35 s per GiB here) then runs only over what changed. Boundaries therefore stay a pure
 function of the content, whatever version was used as the guide.
@@ -22,8 +23,6 @@ from typing import Iterable, Iterator
 import xxhash
 
 from git_model.errors import GitModelError
-
-MAX_SIZE = 256 * 1024  # kept equal to chunker.MAX_SIZE (checked there)
 
 
 class PreviousVersion:
@@ -64,9 +63,10 @@ class PreviousVersion:
             self.advance()
 
 
-def follow(previous: PreviousVersion, data: memoryview, pos: int, at: int) -> list[tuple[int, bytes]]:
-    """The chunks at ``data[pos:]`` (stream offset ``at``) that FastCDC is sure to cut where
-    ``previous`` did: (length, id) each, possibly none. Leaves ``previous`` after them."""
+def follow(previous: PreviousVersion, data: memoryview, pos: int, at: int, max_size: int) -> list[tuple[int, bytes]]:
+    """The chunks at ``data[pos:]`` (stream offset ``at``) that FastCDC with largest chunk
+    ``max_size`` is sure to cut where ``previous`` did: (length, id) each, possibly none.
+    Leaves ``previous`` after them."""
     if previous.offset != at:
         return []
     run: list[tuple[int, bytes]] = []
@@ -74,7 +74,7 @@ def follow(previous: PreviousVersion, data: memoryview, pos: int, at: int) -> li
     while previous.current is not None:
         cid, length = previous.current
         # Both cuts must be unconstrained by the end of their file (or of this block).
-        if previous.size - previous.offset < MAX_SIZE or end - pos < MAX_SIZE:
+        if previous.size - previous.offset < max_size or end - pos < max_size:
             break
         if xxhash.xxh3_128_digest(data[pos : pos + length]) != cid:
             break
@@ -82,8 +82,8 @@ def follow(previous: PreviousVersion, data: memoryview, pos: int, at: int) -> li
         previous.advance()
         pos += length
     # The last matching chunk's cut also depended on the byte after it, which no matching
-    # chunk has vouched for yet; a forced cut (MAX_SIZE) depends on nothing after it.
-    if run and run[-1][0] != MAX_SIZE:
+    # chunk has vouched for yet; a forced cut (max_size) depends on nothing after it.
+    if run and run[-1][0] != max_size:
         run.pop()
         previous.back()
     return run
