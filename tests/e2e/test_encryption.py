@@ -5,18 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gitutil import git, gm
+from gitutil import git, remote_and_clone
 
 KEY = "11" * 32
 
 
 def test_encrypted_remote_holds_no_plaintext(tmp_path: Path) -> None:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    alice = tmp_path / "alice"
-    git(tmp_path, "clone", "-q", str(bare), str(alice))
-    gm(alice, "install")
-    gm(alice, "track", "*.bin")
+    bare, alice = remote_and_clone(tmp_path, "*.bin")
     (alice / ".gitmodel").write_text("[remote]\n\tencrypt = true\n")
     marker = b"KNOWN-PLAINTEXT-" * 64
     body = (marker + os.urandom(4096)) * 200 + bytes(300_000)  # compressible and not
@@ -43,12 +38,7 @@ def test_encrypted_remote_holds_no_plaintext(tmp_path: Path) -> None:
 
 
 def test_second_version_still_deduplicates(tmp_path: Path) -> None:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    alice = tmp_path / "alice"
-    git(tmp_path, "clone", "-q", str(bare), str(alice))
-    gm(alice, "install")
-    gm(alice, "track", "*.bin")
+    bare, alice = remote_and_clone(tmp_path, "*.bin")
     git(alice, "config", "model.encrypt", "true")
     env = {"GIT_MODEL_ENCRYPTION_KEY": KEY}
     base = os.urandom(8 << 20)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitutil import git, gm
+from gitutil import git, remote_and_clone
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 MODEL_BYTES = 16 << 20
@@ -27,12 +27,7 @@ def s3_env(s3_server: str, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def test_push_clone_pull_through_s3(tmp_path: Path, s3_env: str, s3_bucket: str, s3_admin: Any) -> None:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    alice = tmp_path / "alice"
-    git(tmp_path, "clone", "-q", str(bare), str(alice))
-    gm(alice, "install")
-    gm(alice, "track", "*.safetensors")
+    bare, alice = remote_and_clone(tmp_path, "*.safetensors")
     (alice / ".gitmodel").write_text(f"[remote]\n\turl = s3://{s3_bucket}/team\n")
     specs = tensor_specs(MODEL_BYTES, N_TENSORS)
     write_safetensors(alice / "model.safetensors", specs)
@@ -63,12 +58,7 @@ def test_push_clone_pull_through_s3(tmp_path: Path, s3_env: str, s3_bucket: str,
 
 
 def test_missing_bucket_refuses_the_push(tmp_path: Path, s3_env: str) -> None:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    alice = tmp_path / "alice"
-    git(tmp_path, "clone", "-q", str(bare), str(alice))
-    gm(alice, "install")
-    gm(alice, "track", "*.bin")
+    bare, alice = remote_and_clone(tmp_path, "*.bin")
     git(alice, "config", "model.url", "s3://no-such-bucket/x")
     (alice / "w.bin").write_bytes(b"\1" * 100_000)
     git(alice, "add", ".")

@@ -8,18 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitutil import git, gm
+from gitutil import git, gm, remote_and_clone
 from flaky_proxy import FlakyProxy
 
 
 @pytest.fixture
 def s3_team(tmp_path: Path, s3_server: str, aws_env: None, s3_bucket: str) -> tuple[Path, Path, bytes]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    gm(work, "install")
-    gm(work, "track", "*.bin")
+    bare, work = remote_and_clone(tmp_path, "*.bin", name="work")
     (work / ".gitmodel").write_text(f"[remote]\n\turl = s3://{s3_bucket}/m\n")
     data = os.urandom(3 << 20)
     (work / "w.bin").write_bytes(data)
@@ -74,12 +69,7 @@ def test_corrupted_bytes_from_the_remote_are_never_written(s3_team: tuple[Path, 
 def test_full_disk_during_fetch(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("mounting a small filesystem needs root")
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    gm(work, "install")
-    gm(work, "track", "*.bin")
+    bare, work = remote_and_clone(tmp_path, "*.bin", name="work")
     (work / "w.bin").write_bytes(os.urandom(6 << 20))
     git(work, "add", ".")
     git(work, "commit", "-qm", "v1")

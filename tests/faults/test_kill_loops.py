@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gitutil import git, gm
+from gitutil import git, gm, remote_and_clone
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 SIZE = 24 << 20
@@ -44,12 +44,7 @@ def kill_after(args: list[str], cwd: Path, delay: float, stdin_path: Path | None
 
 @pytest.fixture
 def team(tmp_path: Path) -> tuple[Path, Path]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    gm(work, "install")
-    gm(work, "track", "*.safetensors")
+    bare, work = remote_and_clone(tmp_path, "*.safetensors", name="work")
     git(work, "config", "model.packSize", str(2 << 20))
     git(work, "add", ".gitattributes")
     git(work, "commit", "-qm", "track")

@@ -6,30 +6,14 @@ v2 changes 10% of the tensors, so a `get` of v2 after v1 should move about that 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 
 
-def _root_conftest():  # type: ignore[no-untyped-def]
-    """tests/conftest.py by path: in a whole-suite run the module named ``conftest`` may be
-    another folder's."""
-    spec = importlib.util.spec_from_file_location("gitmodel_root_conftest", Path(__file__).parents[1] / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _root_conftest()
-ROOT, git, gm = _root.ROOT, _root.git, _root.gm
-
+from gitutil import ROOT, git, gm, isolate_git, remote_and_clone  # noqa: E402,F401  (re-exported to the get tests)
 from modelgen import fine_tune, tensor_specs, write_safetensors  # noqa: E402  (tests/ is on sys.path now)
 
 MODEL = "model.safetensors"
@@ -48,24 +32,6 @@ class Published:
         return sha256_of(self.v1 if version == 1 else self.v2)
 
 
-def isolate_git(mp: pytest.MonkeyPatch, home: Path) -> None:
-    """The environment tests/conftest.py's ``git_env`` gives each test, for module-scoped
-    fixtures (which cannot use a function-scoped one)."""
-    home.mkdir(parents=True, exist_ok=True)
-    mp.setenv("HOME", str(home))
-    mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("GIT_AUTHOR", "GIT_COMMITTER"):
-        mp.setenv(f"{var}_NAME", "Test")
-        mp.setenv(f"{var}_EMAIL", "test@example.com")
-    mp.setenv("GIT_TERMINAL_PROMPT", "0")
-    for var in ("GIT_MODEL_SKIP_SMUDGE", "GIT_DIR", "GIT_WORK_TREE"):
-        mp.delenv(var, raising=False)
-    pythonpath = os.environ.get("PYTHONPATH", "")
-    mp.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{pythonpath}" if pythonpath else str(ROOT))
-    subprocess.run(["git", "config", "--global", "init.defaultBranch", "main"], check=True)
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -76,12 +42,7 @@ def sha256_of(path: Path) -> str:
 
 def publish(tmp_path: Path, size: int, n_tensors: int = 40, gitmodel: str | None = None, model: str = MODEL) -> Published:
     """Push v1 and v2 of ``model`` (``size`` bytes) to a new bare repository."""
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    alice = tmp_path / "alice"
-    git(tmp_path, "clone", "-q", str(bare), str(alice))
-    gm(alice, "install")
-    gm(alice, "track", "*.safetensors")
+    bare, alice = remote_and_clone(tmp_path, "*.safetensors")
     if gitmodel is not None:
         (alice / ".gitmodel").write_text(gitmodel)
     (alice / "README.md").write_text("a model\n")

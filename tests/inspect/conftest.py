@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from inspect_support import ROOT, History, build_history, git, gm
+from gitutil import isolate_git
+from inspect_support import History, build_history, git, gm
 
 __all__ = ["git", "gm"]
 
@@ -22,16 +23,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     """Built once, in its own isolated Git environment; tests must not change it."""
     home = tmp_path_factory.mktemp("history-home")
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-            "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-            "GIT_TERMINAL_PROMPT": "0", "PYTHONPATH": str(ROOT),
-        }.items():
-            mp.setenv(key, value)
-        for key in ("GIT_MODEL_SKIP_SMUDGE", "GIT_DIR", "GIT_WORK_TREE"):
-            mp.delenv(key, raising=False)
-        git(home, "config", "--global", "init.defaultBranch", "main")
+        isolate_git(mp, home)
         return build_history(tmp_path_factory.mktemp("history") / "repo")
 
 

@@ -1,33 +1,15 @@
-"""Shared pieces of the inspection tests: the root conftest's `git`/`gm` helpers, and the
-history every test reads (three safetensors versions on main, two ONNX versions on the
-branch ``exp``), with the bytes each version had, so that tests can check against them.
-
-The root helpers are loaded from tests/conftest.py by path: ``from gitutil import ...`` in a
-test module picks whichever conftest pytest imported last (tests/formats has one too).
+"""Shared pieces of the inspection tests: the history every test reads (three safetensors
+versions on main, two ONNX versions on the branch ``exp``), with the bytes each version had,
+so that tests can check against them. `git`/`gm` come from tests/gitutil.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _root_conftest():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("git_model_tests_root_conftest", ROOT / "tests" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _root_conftest()
-git = _root.git
-gm = _root.gm
-
+from gitutil import ROOT, git, gm  # noqa: F401  (re-exported to the inspection tests)
 from modelgen import fine_tune, tensor_specs, write_onnx, write_safetensors
 
 ST_SPECS = tensor_specs(3 << 20, 12)  # 12 tensors of 256 KiB

@@ -7,19 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from gitutil import git, gm
+from gitutil import git, gm, remote_and_clone
 
 from git_model.store.pack import HEADER
 
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> tuple[Path, Path]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    gm(work, "install")
-    gm(work, "track", "*.bin")
+    bare, work = remote_and_clone(tmp_path, "*.bin", name="work")
     (work / "a.bin").write_bytes(bytes(range(256)) * 4000)
     git(work, "add", ".")
     git(work, "commit", "-qm", "v1")

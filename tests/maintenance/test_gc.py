@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gitutil import git, gm
+from gitutil import git, gm, remote_and_clone
 from modelgen import fine_tune, tensor_specs, write_safetensors
 
 SIZE = 8 << 20
@@ -19,12 +19,7 @@ def pack_bytes(repo: Path) -> int:
 
 @pytest.fixture
 def shared(tmp_path: Path) -> tuple[Path, Path]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    gm(work, "install")
-    gm(work, "track", "*.safetensors")
+    bare, work = remote_and_clone(tmp_path, "*.safetensors", name="work")
     git(work, "add", ".gitattributes")
     git(work, "commit", "-qm", "track")
     return work, bare

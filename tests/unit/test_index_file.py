@@ -16,20 +16,6 @@ from git_model.git.index_file import IndexFile, StatData, parse_index, serialise
 LONG_PATH = "/".join(["d" * 200] * 25) + "/long.txt"  # > 4095 bytes: name length field saturates
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def git(cwd: Path, *args: str) -> bytes:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr.decode()}"
