@@ -252,6 +252,34 @@ def copy_fsync_seconds(src: Path, dest: Path) -> float:
     return elapsed
 
 
+def extract_rev(rev: str, dest: Path) -> Path:
+    """This repository at ``rev`` (git archive), byte-compiled so no timed run compiles it."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(dest / "git_model")], check=True)
+    return dest
+
+
+def isolated_env(home: Path, src: Path) -> dict[str, str]:
+    """An environment where no user or system Git config is read or touched and
+    `python -m git_model` runs the git-model in ``src``."""
+    home.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GIT_MODEL_"))}
+    pythonpath = os.environ.get("PYTHONPATH", "")
+    env.update({
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "GIT_TERMINAL_PROMPT": "0",
+        "PYTHONPATH": f"{src}{os.pathsep}{pythonpath}" if pythonpath else str(src),
+    })
+    sh(["git", "config", "--global", "init.defaultBranch", "main"], None, env)
+    return env
+
+
 def fmt_mib(n: float | None) -> str:
     return "n/a" if n is None else f"{n / MIB:,.1f} MiB"
 
@@ -822,29 +850,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {command}\n# workdir {base}" + (f"\n# remotes {remote_base}" if remote_base else ""), file=sys.stderr)
     reports: dict[str, str] = {}
     try:
-        src = ROOT
-        if args.rev:
-            src = base / "src"
-            src.mkdir()
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.rev], capture_output=True, check=True)
-            subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
-            subprocess.run([sys.executable, "-m", "compileall", "-q", str(src / "git_model")], check=True)
+        src = extract_rev(args.rev, base / "src") if args.rev else ROOT
         machine["git-model"] = describe_source(args.rev)
-        home = base / "home"
-        home.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GIT_MODEL_"))}
-        pythonpath = os.environ.get("PYTHONPATH", "")
-        env.update({
-            "HOME": str(home),
-            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
-            "GIT_TERMINAL_PROMPT": "0",
-            "BENCH_RSS_FILE": str(base / "untimed.rss"),  # filters started by untimed commands
-            "PYTHONPATH": f"{src}{os.pathsep}{pythonpath}" if pythonpath else str(src),
-        })
-        sh(["git", "config", "--global", "init.defaultBranch", "main"], None, env)
+        env = isolated_env(base / "home", src)
+        env["BENCH_RSS_FILE"] = str(base / "untimed.rss")  # filters started by untimed commands
 
         data = base / "data"
         data.mkdir()
