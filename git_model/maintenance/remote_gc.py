@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from git_model.errors import GitModelError, RemoteNotFound
+from git_model.errors import FormatError, GitModelError, RemoteNotFound
 from git_model.git.pointers import pointers_in_range
 from git_model.git.repo import Repo
 from git_model.remote.backend import supports_delete
@@ -45,9 +45,14 @@ def remote_tips(repo: Repo, remote_name: str) -> list[str]:
     return tips
 
 
-def _entries(raw: bytes) -> list[bytes]:
-    body = raw[manifest_mod.HEADER.size : len(raw) - manifest_mod.FOOTER.size]
-    return [cid for cid, _ in manifest_mod.ENTRY.iter_unpack(body)]
+def _live_chunk_ids(remote: RemoteStore, key: str, oid: str) -> list[bytes]:
+    """A live manifest's chunk ids; a damaged one stops the gc (its chunks would look dead)."""
+    source = f"{remote.backend.url}/{key}"
+    try:
+        _, entries = manifest_mod.decode(remote.read_manifest(oid), source)
+    except FormatError as err:
+        raise GitModelError(f"gc --remote: {err}; nothing deleted (run 'git model fsck --remote')") from None
+    return [cid for cid, _ in entries]
 
 
 def dead_sets(repo: Repo, remote_name: str, remote: RemoteStore) -> tuple[set[str], set[str]]:
@@ -58,7 +63,7 @@ def dead_sets(repo: Repo, remote_name: str, remote: RemoteStore) -> tuple[set[st
     dead_manifests = listed - set(live_keys)
     live_chunks: set[bytes] = set()
     for key in listed & set(live_keys):
-        live_chunks.update(_entries(remote.read_manifest(live_keys[key])))
+        live_chunks.update(_live_chunk_ids(remote, key, live_keys[key]))
     remote.index()  # refreshes the local cache of the remote's pack indexes
     dead_packs = set()
     for cached in remote.cache_dir.glob("*.idx"):

@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from git_model.errors import GitModelError, RemoteNotFound
+from git_model.errors import FormatError, GitModelError, RemoteNotFound
 from git_model.git.pointers import TrackedPointer, pointers_in_range, pointers_in_tree, read_pointers
 from git_model.git.repo import Repo
 from git_model.remote.transfer import RemoteStore, ensure_local
@@ -61,15 +61,15 @@ def check_pointers(store: LocalStore, pointers: list[TrackedPointer], remote: Re
         except RemoteNotFound:
             report.missing_remote.append((item, "manifest"))
             continue
-        missing = sum(1 for cid, _ in _entries(raw) if cid not in remote_index)
+        try:
+            _, entries = manifest_mod.decode(raw, remote.manifest_name(item.pointer.oid))
+        except FormatError as err:
+            report.missing_remote.append((item, f"damaged manifest ({err})"))
+            continue
+        missing = sum(1 for cid, _ in entries if cid not in remote_index)
         if missing:
             report.missing_remote.append((item, f"{missing} chunk(s)"))
     return report
-
-
-def _entries(raw: bytes) -> list[tuple[bytes, int]]:
-    body = raw[manifest_mod.HEADER.size : len(raw) - manifest_mod.FOOTER.size]
-    return list(manifest_mod.ENTRY.iter_unpack(body))
 
 
 def quarantine(store: LocalStore, report: FsckReport) -> list[Path]:

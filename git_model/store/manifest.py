@@ -77,18 +77,12 @@ class ManifestWriter:
 
 def read_info(path: Path) -> ManifestInfo:
     """Verify the whole manifest's checksum (one streaming pass) and return its footer."""
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        raise
-    with handle:
+    with open(path, "rb") as handle:
         total = os.fstat(handle.fileno()).st_size
         if total < HEADER.size + FOOTER.size:
             raise FormatError(f"{path}: truncated manifest")
-        magic, version = HEADER.unpack(handle.read(HEADER.size))
-        if magic != MANIFEST_MAGIC or version != MANIFEST_VERSION:
-            raise FormatError(f"{path}: not a git-model manifest (bad magic or version)")
-        digest = xxhash.xxh3_64(HEADER.pack(magic, version))
+        head = handle.read(HEADER.size)
+        digest = _check_header(head, str(path))
         remaining = total - HEADER.size - FOOTER.size
         while remaining:
             block = handle.read(min(READ_BLOCK, remaining))
@@ -96,13 +90,36 @@ def read_info(path: Path) -> ManifestInfo:
                 raise FormatError(f"{path}: truncated manifest")
             digest.update(block)
             remaining -= len(block)
-        count, size, sha256, checksum, end = FOOTER.unpack(handle.read(FOOTER.size))
-        digest.update(struct.pack("<QQ32s", count, size, sha256))
-        if end != MANIFEST_END_MAGIC or digest.intdigest() != checksum:
-            raise FormatError(f"{path}: manifest checksum mismatch")
-        if count * ENTRY.size != total - HEADER.size - FOOTER.size:
-            raise FormatError(f"{path}: manifest entry count does not match its length")
-        return ManifestInfo(count, size, sha256)
+        return _check_footer(handle.read(FOOTER.size), digest, total, str(path))
+
+
+def decode(raw: bytes, source: str) -> tuple[ManifestInfo, list[tuple[bytes, int]]]:
+    """A whole manifest held in memory (one downloaded from a remote), verified like
+    `read_info`: its footer and its (chunk id, raw length) entries."""
+    if len(raw) < HEADER.size + FOOTER.size:
+        raise FormatError(f"{source}: truncated manifest")
+    body = memoryview(raw)[HEADER.size : len(raw) - FOOTER.size]
+    digest = _check_header(raw[: HEADER.size], source)
+    digest.update(body)
+    info = _check_footer(raw[len(raw) - FOOTER.size :], digest, len(raw), source)
+    return info, list(ENTRY.iter_unpack(body))
+
+
+def _check_header(head: bytes, source: str) -> "xxhash.xxh3_64":
+    magic, version = HEADER.unpack(head)
+    if magic != MANIFEST_MAGIC or version != MANIFEST_VERSION:
+        raise FormatError(f"{source}: not a git-model manifest (bad magic or version)")
+    return xxhash.xxh3_64(head)
+
+
+def _check_footer(footer: bytes, digest: "xxhash.xxh3_64", total: int, source: str) -> ManifestInfo:
+    count, size, sha256, checksum, end = FOOTER.unpack(footer)
+    digest.update(struct.pack("<QQ32s", count, size, sha256))
+    if end != MANIFEST_END_MAGIC or digest.intdigest() != checksum:
+        raise FormatError(f"{source}: manifest checksum mismatch")
+    if count * ENTRY.size != total - HEADER.size - FOOTER.size:
+        raise FormatError(f"{source}: manifest entry count does not match its length")
+    return ManifestInfo(count, size, sha256)
 
 
 def iter_entries(path: Path) -> Iterator[tuple[bytes, int]]:

@@ -103,3 +103,22 @@ def test_remote_gc_marks_first_and_deletes_after_the_grace_period(shared: tuple[
     clone = tmp_path / "after-gc"
     git(tmp_path, "clone", "-q", str(bare), str(clone))
     assert (clone / "model.safetensors").read_bytes() == versions[0]
+
+
+def test_remote_gc_refuses_when_a_live_manifest_is_damaged(shared: tuple[Path, Path]) -> None:
+    """A live manifest that does not verify would make its chunks look dead: gc stops, marks
+    nothing and deletes nothing."""
+    work, bare = shared
+    commit_versions(work, 2)
+    git(work, "push", "-q", "origin", "main")
+    git(work, "fetch", "-q", "origin")
+    before = sorted(p.name for p in (bare / "model").rglob("*") if p.is_file())
+    manifest = next(p for p in (bare / "model/manifests").rglob("*") if p.is_file())
+    raw = bytearray(manifest.read_bytes())
+    raw[20] ^= 0xFF  # inside the entries: a chunk id that is not the stored one
+    manifest.write_bytes(bytes(raw))
+    proc = gm(work, "gc", "--remote", "--grace-hours", "0", check=False)
+    assert proc.returncode != 0
+    assert "manifest checksum mismatch" in proc.stderr.decode() and "nothing deleted" in proc.stderr.decode()
+    assert len(proc.stderr.decode().strip().splitlines()) == 1
+    assert sorted(p.name for p in (bare / "model").rglob("*") if p.is_file()) == before
